@@ -1,0 +1,351 @@
+"""The ``paperwire`` command line: a thin layer over the library.
+
+Every command opens the database named by ``PAPERWIRE_DATABASE_URL`` (or
+``--db``), runs pending migrations, and calls one function of the package.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from paperwire.settings import get_settings
+from paperwire.store.db import Database, open_database
+
+app = typer.Typer(
+    help="paperwire — self-hosted research-paper discovery (import, search, trending, digests).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+harvest_app = typer.Typer(help="Harvest papers from arXiv over the network (polite, resumable).", no_args_is_help=True)
+app.add_typer(harvest_app, name="harvest")
+console = Console(stderr=True)
+
+DbOption = Annotated[
+    Optional[str], typer.Option("--db", help="Database URL (default: $PAPERWIRE_DATABASE_URL or sqlite:///paperwire.db).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+
+
+def _open(db_url: str | None) -> Database:
+    return open_database(db_url or get_settings().database_url)
+
+
+def _print_json(value) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=console, transient=False,
+        disable=not console.is_terminal,
+    )
+
+
+@app.command()
+def init(db: DbOption = None) -> None:
+    """Create the database (or bring its schema up to date)."""
+    database = _open(db)
+    console.print(f"[green]Database ready:[/] {database.engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="Files to import (.jsonl, .jsonl.gz, .json, .xml, .csv, .txt).", exists=True, dir_okay=False)],
+    format: Annotated[str, typer.Option("--format", "-f", help="auto|kaggle|dailypapers|hf-daily|arxiv-atom|oai|csv")] = "auto",
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Report and skip malformed records instead of stopping.")] = False,
+    map_: Annotated[Optional[list[str]], typer.Option("--map", help="CSV column mapping FIELD=COLUMN (e.g. --map title=Paper Title).")] = None,
+    batch_size: Annotated[int, typer.Option(help="Records per transaction.")] = 0,
+    embed: Annotated[Optional[bool], typer.Option("--embed/--no-embed", help="Embed new papers for semantic search (default: $PAPERWIRE_EMBED_ON_IMPORT).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import papers from files. Re-running is safe: nothing is duplicated."""
+    from paperwire.sources.formats import UnknownFormat, detect_format, read_path
+    from paperwire.sources.importer import ImportFailed, import_items, progress_key
+
+    settings = get_settings()
+    database = _open(db)
+    options = {}
+    if map_:
+        mapping = {}
+        for item in map_:
+            field, sep, column = item.partition("=")
+            if not sep:
+                raise typer.BadParameter(f"--map expects FIELD=COLUMN, got {item!r}")
+            mapping[field.strip()] = column.strip()
+        options["column_map"] = mapping
+    on_changed = _embed_callback(database) if (settings.embed_on_import if embed is None else embed) else None
+    reports = {}
+    with _progress() as progress:
+        for path in paths:
+            try:
+                fmt = detect_format(path) if format == "auto" else format
+                items = read_path(path, fmt, **(options if fmt == "csv" else {}))
+            except (UnknownFormat, ValueError) as exc:
+                console.print(f"[red]error:[/] {exc}")
+                raise typer.Exit(2) from exc
+            task = progress.add_task(f"{path.name} ({fmt})", total=None, rate="")
+
+            def on_progress(read, result, task=task):
+                progress.update(task, completed=read, rate=f"+{result.inserted} ~{result.updated}")
+
+            try:
+                report = import_items(
+                    database, items, batch_size=batch_size or settings.import_batch_size,
+                    skip_invalid=skip_invalid, resume_key=progress_key(path, fmt),
+                    on_progress=on_progress, on_changed=on_changed,
+                )
+            except ImportFailed as exc:
+                console.print(f"[red]error:[/] {exc.error}")
+                console.print(
+                    f"Stopped. {exc.report.result.inserted} new and {exc.report.result.updated} updated papers from "
+                    "earlier batches were kept; nothing of the failing batch was written. "
+                    "Fix the record or pass --skip-invalid, then re-run (it resumes)."
+                )
+                raise typer.Exit(1) from exc
+            reports[str(path)] = report.as_dict()
+    if as_json:
+        _print_json(reports)
+        return
+    for name, report in reports.items():
+        console.print(
+            f"[bold]{name}[/]: {report['read']} read, {report['inserted']} new, {report['updated']} updated, "
+            f"{report['unchanged']} unchanged, {report['featured']} featured, {report['invalid']} invalid"
+        )
+        for error in report["errors"]:
+            console.print(f"  [yellow]skipped[/] {error}")
+
+
+def _embed_callback(database: Database):
+    """Embed papers as they are imported, if the semantic layer is available."""
+    try:
+        from paperwire.index.vectors import embed_paper_ids
+    except ImportError:
+        return None
+    return lambda ids: embed_paper_ids(database, ids)
+
+
+@harvest_app.command("arxiv")
+def harvest_arxiv_cmd(
+    query: Annotated[str, typer.Option("--query", "-q", help="arXiv API search_query, e.g. cat:cs.LG")] = "cat:cs.*",
+    from_date: Annotated[Optional[str], typer.Option("--from", help="Only papers submitted on/after YYYY-MM-DD (default: since last harvest).")] = None,
+    set_: Annotated[Optional[str], typer.Option("--set", help="Category set, e.g. cs (sets the query to cat:cs.*).")] = None,
+    base_url: Annotated[Optional[str], typer.Option("--base-url", help="API endpoint (default $PAPERWIRE_ARXIV_API_URL).")] = None,
+    delay: Annotated[Optional[float], typer.Option(help="Seconds between requests (default 3).")] = None,
+    max_results: Annotated[int, typer.Option(help="Stop after this many records (0 = no limit).")] = 0,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Harvest the arXiv API (Atom), newest first, with paging and retries."""
+    from paperwire.sources.arxiv_api import harvest_arxiv
+
+    settings = get_settings()
+    database = _open(db)
+    report = harvest_arxiv(
+        database,
+        query=f"cat:{set_}.*" if set_ else query,
+        from_date=date.fromisoformat(from_date) if from_date else None,
+        base_url=base_url or settings.arxiv_api_url,
+        delay=settings.harvest_delay if delay is None else delay,
+        max_results=max_results,
+        log=console.print,
+    )
+    _print_json(report.as_dict()) if as_json else console.print(report.summary())
+
+
+@harvest_app.command("oai")
+def harvest_oai_cmd(
+    from_date: Annotated[Optional[str], typer.Option("--from", help="Records changed on/after YYYY-MM-DD (default: since last harvest).")] = None,
+    set_: Annotated[Optional[str], typer.Option("--set", help="OAI set, e.g. cs or physics:hep-th.")] = None,
+    prefix: Annotated[str, typer.Option("--metadata-prefix", help="arXiv or arXivRaw.")] = "arXiv",
+    base_url: Annotated[Optional[str], typer.Option("--base-url", help="OAI-PMH endpoint (default $PAPERWIRE_OAI_BASE_URL).")] = None,
+    delay: Annotated[Optional[float], typer.Option(help="Seconds between requests (default 3).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Harvest arXiv's OAI-PMH ListRecords, following resumption tokens."""
+    from paperwire.sources.oai_pmh import harvest_oai
+
+    settings = get_settings()
+    database = _open(db)
+    report = harvest_oai(
+        database,
+        from_date=date.fromisoformat(from_date) if from_date else None,
+        set_spec=set_,
+        metadata_prefix=prefix,
+        base_url=base_url or settings.oai_base_url,
+        delay=settings.harvest_delay if delay is None else delay,
+        log=console.print,
+    )
+    _print_json(report.as_dict()) if as_json else console.print(report.summary())
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='Words, "phrases", -excluded, author:NAME, cat:cs.LG, after:/before:YYYY-MM-DD.')],
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Number of results.")] = 10,
+    offset: Annotated[int, typer.Option(help="Skip this many results (paging).")] = 0,
+    mode: Annotated[str, typer.Option(help="hybrid|lexical|semantic")] = "hybrid",
+    sort: Annotated[str, typer.Option(help="relevance|date")] = "relevance",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Search papers."""
+    from paperwire.index.search import search as run_search
+    from paperwire.store.papers import paper_summary
+
+    database = _open(db)
+    results = run_search(database, query, mode=mode, limit=limit, offset=offset, sort=sort)
+    rows = [paper_summary(hit.paper, hit.score) for hit in results.hits]
+    if as_json:
+        _print_json(rows)
+        return
+    _print_table(rows, title=f"{len(rows)} results for {query!r} ({results.mode})")
+
+
+@app.command()
+def similar(
+    paper_id: Annotated[str, typer.Argument(help="arXiv id (or paperwire id) of the paper.")],
+    limit: Annotated[int, typer.Option("--limit", "-n")] = 10,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Papers most similar in meaning to one paper."""
+    from paperwire.index.similar import PaperNotFound, similar_papers
+    from paperwire.store.papers import paper_summary
+
+    database = _open(db)
+    try:
+        hits = similar_papers(database, paper_id, limit=limit)
+    except PaperNotFound as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from exc
+    rows = [paper_summary(hit.paper, hit.score) for hit in hits]
+    _print_json(rows) if as_json else _print_table(rows, title=f"Similar to {paper_id}")
+
+
+@app.command()
+def embed(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed everything and rebuild the vector index.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Embed papers that are new or changed and update the vector index."""
+    from paperwire.index.vectors import embed_all
+
+    database = _open(db)
+    with _progress() as progress:
+        task = progress.add_task("embedding", total=None, rate="")
+        report = embed_all(database, rebuild=rebuild, on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+    console.print(report.summary())
+
+
+def _print_table(rows: list[dict], title: str) -> None:
+    table = Table(title=title, show_lines=False)
+    for column in ("id", "title", "authors", "categories", "published", "score"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        authors = row["authors"]
+        table.add_row(
+            row["id"], row["title"], ", ".join(authors[:3]) + (" …" if len(authors) > 3 else ""),
+            " ".join(row["categories"]), row["published"] or "", f"{row['score']:.3f}" if row["score"] is not None else "",
+        )
+    Console().print(table)
+
+
+@app.command()
+def show(
+    paper_id: Annotated[str, typer.Argument(help="arXiv id, arXiv URL or paperwire id.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show everything known about one paper."""
+    from paperwire.store.papers import get_paper, paper_detail
+
+    database = _open(db)
+    with database.session() as session:
+        paper = get_paper(session, paper_id)
+        if paper is None:
+            console.print(f"[red]error:[/] no paper with id {paper_id!r}")
+            raise typer.Exit(1)
+        detail = paper_detail(paper)
+    if as_json:
+        _print_json(detail)
+        return
+    out = Console()
+    out.print(f"[bold]{detail['title']}[/]  ({detail['id']})", markup=True, highlight=False)
+    out.print(", ".join(detail["authors"]) or f"{detail['author_count'] or '?'} authors", markup=False)
+    out.print(" ".join(detail["categories"]), detail["published"] or "", markup=False)
+    out.print()
+    out.print(detail["abstract"], markup=False)
+
+
+@app.command()
+def stats(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Counts of what the database holds."""
+    from paperwire.store.stats import collect_stats
+
+    database = _open(db)
+    with database.session() as session:
+        figures = collect_stats(session)
+    if as_json:
+        _print_json(figures)
+        return
+    table = Table(title="paperwire")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key, value in figures.items():
+        table.add_row(key, str(value))
+    Console().print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    db: DbOption = None,
+) -> None:
+    """Serve the web site and JSON API."""
+    import os
+
+    import uvicorn
+
+    if db:
+        os.environ["PAPERWIRE_DATABASE_URL"] = db
+        get_settings.cache_clear()
+    _open(db).close()  # migrate once before the workers start
+    console.print(f"Serving on [bold]http://{host}:{port}[/] (Ctrl+C to stop)")
+    uvicorn.run("paperwire.web.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Only load the demo data.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Load the bundled demo corpus (idempotent) and serve the site."""
+    from paperwire.demo import load_demo
+
+    database = _open(db)
+    summary = load_demo(database, log=console.print)
+    console.print(f"[green]Demo data ready:[/] {summary}")
+    database.close()
+    if not no_serve:
+        serve(host=host, port=port, workers=1, db=db)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,35 @@
+"""The bundled demo corpus: five Daily-Papers pages and 200 Kaggle records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+from paperwire.sources.formats import read_path
+from paperwire.sources.importer import import_items
+from paperwire.store.db import Database
+
+
+def demo_files() -> list[Path]:
+    folder = Path(str(resources.files("paperwire") / "data" / "demo"))
+    return sorted(p for p in folder.iterdir() if p.suffix in {".txt", ".jsonl"})
+
+
+def load_demo(db: Database, log: Callable[[str], object] = print) -> str:
+    """Import the demo corpus (safe to run again: nothing is duplicated)."""
+    inserted = updated = 0
+    changed: list[int] = []
+    for path in demo_files():
+        report = import_items(db, read_path(path), on_changed=changed.extend)
+        inserted += report.result.inserted
+        updated += report.result.updated
+    try:
+        from paperwire.index.vectors import embed_paper_ids
+    except ImportError:
+        pass
+    else:
+        if changed:
+            log(f"embedding {len(changed)} papers …")
+            embed_paper_ids(db, changed)
+    return f"{inserted} new papers, {updated} updated"

@@ -1,0 +1,292 @@
+"""Reading and writing papers: the repository the rest of the code uses.
+
+``upsert_papers`` is the single write path for every importer. It works on a
+batch inside the caller's transaction (so a batch is all-or-nothing), is
+idempotent (re-importing changes nothing), lets newer arXiv versions replace
+older ones, never lets a thinner source (a Daily-Papers page with a cut-off
+abstract) overwrite richer metadata, and merges a title-derived paper into
+its arXiv id once that id becomes known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from paperwire.ids import derived_paper_id, title_key
+from paperwire.records import PaperRecord
+from paperwire.store.models import FeaturedPaper, Paper
+
+_PAPERS = Paper.__table__
+#: Columns an update may fill; identity columns are handled separately.
+_DATA_COLUMNS = (
+    "title", "abstract", "authors", "authors_text", "author_count", "categories",
+    "primary_category", "submitted_at", "updated_at", "latest_version", "versions",
+    "doi", "journal_ref", "comments", "license",
+)
+
+
+@dataclass
+class UpsertResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    featured: int = 0
+    #: Database ids of papers inserted or changed (e.g. to embed them).
+    changed_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: UpsertResult) -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.featured += other.featured
+        self.changed_ids.extend(other.changed_ids)
+
+
+def utcnow() -> datetime:
+    """Naive UTC timestamp (what the DateTime columns store on every backend)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _row_values(record: PaperRecord) -> dict:
+    """Column values a record provides (empty values are left out)."""
+    values: dict = {
+        "title": " ".join(record.title.split()),
+        "abstract": " ".join(record.abstract.split()),
+        "authors": list(record.authors),
+        "authors_text": ", ".join(record.authors),
+        "author_count": record.author_count or (len(record.authors) or None),
+        "categories": (" " + " ".join(record.categories) + " ") if record.categories else "",
+        "primary_category": record.categories[0] if record.categories else None,
+        "submitted_at": record.submitted,
+        "updated_at": record.updated,
+        "latest_version": record.latest_version,
+        "versions": [
+            {"version": v.version, "created": v.created.isoformat() if v.created else None}
+            for v in sorted(record.versions, key=lambda v: v.version)
+        ],
+        "doi": record.doi,
+        "journal_ref": record.journal_ref,
+        "comments": record.comments,
+        "license": record.license,
+    }
+    return {k: v for k, v in values.items() if v not in (None, "", [], {})}
+
+
+def _content_hash(values: dict) -> str:
+    return PaperRecord(
+        title=values.get("title", ""), abstract=values.get("abstract", ""), authors=values.get("authors", [])
+    ).content_hash()
+
+
+def _merge(existing: dict, record: PaperRecord, values: dict) -> dict:
+    """The column changes that applying ``record`` to ``existing`` makes."""
+    old_version = existing["latest_version"]
+    new_version = record.latest_version
+    authoritative = new_version is not None and (old_version is None or new_version >= old_version)
+    thin_over_thin = new_version is None and old_version is None
+    changes: dict = {}
+    for column in _DATA_COLUMNS:
+        if column not in values:
+            continue
+        current = existing[column]
+        empty = current in (None, "", [], {})
+        if (authoritative or thin_over_thin or empty) and values[column] != current:
+            changes[column] = values[column]
+    return changes
+
+
+def _dedupe(records: Sequence[PaperRecord]) -> list[PaperRecord]:
+    """Keep one record per paper in a batch (the newest version wins)."""
+    chosen: dict[str, PaperRecord] = {}
+    for record in records:
+        key = record.arxiv_id or title_key(record.title)
+        previous = chosen.get(key)
+        if previous is None or (record.latest_version or 0) >= (previous.latest_version or 0):
+            if previous is not None and previous.featured_on and not record.featured_on:
+                record.featured_on, record.upvotes = previous.featured_on, previous.upvotes
+            chosen[key] = record
+    return list(chosen.values())
+
+
+def upsert_papers(session: Session, records: Iterable[PaperRecord]) -> UpsertResult:
+    """Insert or update a batch of records in the current transaction."""
+    batch = _dedupe(list(records))
+    result = UpsertResult()
+    if not batch:
+        return result
+    now = utcnow()
+    keys = {title_key(r.title) for r in batch}
+    uids = {r.arxiv_id for r in batch if r.arxiv_id}
+    rows = session.execute(
+        select(_PAPERS).where((_PAPERS.c.uid.in_(uids)) | (_PAPERS.c.title_key.in_(keys)))
+    ).mappings().all()
+    by_uid = {row["uid"]: dict(row) for row in rows}
+    by_key: dict[str, dict] = {}
+    for row in by_uid.values():
+        # Prefer the row with a real arXiv id when a title occurs twice.
+        if row["title_key"] not in by_key or row["arxiv_id"]:
+            by_key[row["title_key"]] = row
+
+    inserts: list[dict] = []
+    updates: list[dict] = []
+    featured: list[tuple[str, PaperRecord]] = []
+    for record in batch:
+        key = title_key(record.title)
+        values = _row_values(record)
+        existing = None
+        if record.arxiv_id:
+            existing = by_uid.get(record.arxiv_id)
+            if existing is None:
+                candidate = by_key.get(key)
+                if candidate is not None and candidate["arxiv_id"] is None:
+                    existing = candidate  # a title-only paper learns its arXiv id
+        else:
+            existing = by_key.get(key)
+        if existing is None:
+            uid = record.arxiv_id or derived_paper_id(record.title)
+            row = {
+                "uid": uid, "arxiv_id": record.arxiv_id, "title_key": key, "abstract": "",
+                "authors": [], "authors_text": "", "categories": "", "versions": [],
+                "source": record.source, "imported_at": now, "hidden": False, **values,
+            }
+            row["content_hash"] = _content_hash(row)
+            inserts.append(row)
+            by_uid[uid] = row
+            by_key.setdefault(key, row)
+            featured.append((uid, record))
+            continue
+        changes = _merge(existing, record, values)
+        if record.arxiv_id and existing["arxiv_id"] is None:
+            changes.update(uid=record.arxiv_id, arxiv_id=record.arxiv_id)
+        if changes:
+            merged = {**existing, **changes}
+            changes["content_hash"] = _content_hash(merged)
+            changes["title_key"] = title_key(merged["title"])
+            changes["source"] = record.source
+            changes["imported_at"] = now
+            if "id" in existing:
+                updates.append({"id": existing["id"], **changes})
+                result.changed_ids.append(existing["id"])
+            else:  # inserted earlier in this batch
+                existing.update(changes)
+            existing.update(changes)
+            result.updated += 1
+        else:
+            result.unchanged += 1
+        featured.append((existing["uid"], record))
+
+    if inserts:
+        ids = session.execute(insert(Paper).returning(Paper.id, sort_by_parameter_order=True), inserts).scalars().all()
+        result.changed_ids.extend(ids)
+        result.inserted = len(inserts)
+    if updates:
+        session.execute(update(Paper), updates)
+    result.featured = _upsert_featured(session, featured, now)
+    return result
+
+
+def _upsert_featured(session: Session, featured: list[tuple[str, PaperRecord]], now: datetime) -> int:
+    wanted = [(uid, r) for uid, r in featured if r.featured_on is not None]
+    if not wanted:
+        return 0
+    ids = dict(session.execute(select(Paper.uid, Paper.id).where(Paper.uid.in_({u for u, _ in wanted}))).all())
+    existing = {
+        (row.paper_id, row.day): row
+        for row in session.scalars(
+            select(FeaturedPaper).where(FeaturedPaper.paper_id.in_(ids.values()))
+        )
+    }
+    count = 0
+    for uid, record in wanted:
+        paper_id = ids[uid]
+        row = existing.get((paper_id, record.featured_on))
+        if row is None:
+            row = FeaturedPaper(
+                paper_id=paper_id, day=record.featured_on, source=record.source, created_at=now,
+                imported_upvotes=record.upvotes or 0, imported_comments=record.num_comments or 0,
+                submitted_by=record.submitted_by,
+            )
+            session.add(row)
+            existing[(paper_id, record.featured_on)] = row
+            count += 1
+        else:
+            if record.upvotes is not None:
+                row.imported_upvotes = record.upvotes
+            if record.num_comments is not None:
+                row.imported_comments = record.num_comments
+            if record.submitted_by:
+                row.submitted_by = record.submitted_by
+    session.flush()
+    return count
+
+
+def get_paper(session: Session, uid: str) -> Paper | None:
+    """A paper by public id; arXiv ids with a version suffix or URLs work too."""
+    from paperwire.ids import InvalidArxivId, parse_arxiv_id
+
+    try:
+        uid = parse_arxiv_id(uid)[0]
+    except InvalidArxivId:
+        uid = uid.strip()
+    return session.scalar(select(Paper).where(Paper.uid == uid))
+
+
+def count_papers(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Paper)) or 0
+
+
+def papers_by_ids(session: Session, ids: Sequence[int]) -> list[Paper]:
+    """Papers in the order of ``ids`` (missing ones are skipped)."""
+    if not ids:
+        return []
+    found = {p.id: p for p in session.scalars(select(Paper).where(Paper.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def published_date(paper: Paper) -> datetime | None:
+    """When the paper first appeared: v1 date, else the submitted date."""
+    for version in paper.versions or []:
+        if version.get("version") == 1 and version.get("created"):
+            return datetime.fromisoformat(version["created"])
+    return paper.submitted_at
+
+
+def paper_summary(paper: Paper, score: float | None = None) -> dict:
+    """The JSON shape shared by ``search --json``, ``similar --json`` and the API."""
+    published = published_date(paper)
+    return {
+        "id": paper.uid,
+        "arxiv_id": paper.arxiv_id,
+        "title": paper.title,
+        "authors": list(paper.authors or []),
+        "categories": paper.category_list,
+        "published": published.date().isoformat() if published else None,
+        "score": score,
+    }
+
+
+def paper_detail(paper: Paper) -> dict:
+    """Everything known about a paper, for ``show --json`` and the API."""
+    detail = paper_summary(paper)
+    detail.pop("score")
+    detail.update(
+        abstract=paper.abstract,
+        author_count=paper.author_count,
+        primary_category=paper.primary_category,
+        submitted=paper.submitted_at.isoformat() if paper.submitted_at else None,
+        updated=paper.updated_at.isoformat() if paper.updated_at else None,
+        latest_version=paper.latest_version,
+        versions=paper.versions,
+        doi=paper.doi,
+        journal_ref=paper.journal_ref,
+        comments=paper.comments,
+        license=paper.license,
+        source=paper.source,
+        imported_at=paper.imported_at.isoformat(),
+    )
+    return detail
