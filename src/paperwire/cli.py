@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -93,7 +95,7 @@ def import_(
                 fmt = detect_format(path) if format == "auto" else format
                 items = read_path(path, fmt, **(options if fmt == "csv" else {}))
             except (UnknownFormat, ValueError) as exc:
-                console.print(f"[red]error:[/] {exc}")
+                console.print(f"[red]error:[/] {escape(str(exc))}")
                 raise typer.Exit(2) from exc
             task = progress.add_task(f"{path.name} ({fmt})", total=None, rate="")
 
@@ -107,7 +109,7 @@ def import_(
                     on_progress=on_progress, on_changed=on_changed,
                 )
             except ImportFailed as exc:
-                console.print(f"[red]error:[/] {exc.error}")
+                console.print(f"[red]error:[/] {escape(str(exc.error))}")
                 console.print(
                     f"Stopped. {exc.report.result.inserted} new and {exc.report.result.updated} updated papers from "
                     "earlier batches were kept; nothing of the failing batch was written. "
@@ -124,7 +126,7 @@ def import_(
             f"{report['unchanged']} unchanged, {report['featured']} featured, {report['invalid']} invalid"
         )
         for error in report["errors"]:
-            console.print(f"  [yellow]skipped[/] {error}")
+            console.print(f"  [yellow]skipped[/] {escape(error)}")
 
 
 def _embed_callback(database: Database):
@@ -134,6 +136,32 @@ def _embed_callback(database: Database):
     except ImportError:
         return None
     return lambda ids: embed_paper_ids(database, ids)
+
+
+def _plain_log(message: str) -> None:
+    console.print(message, markup=False, highlight=False)
+
+
+def _parse_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"expected a date like 2024-01-31, got {value!r}", param_hint="--from") from exc
+
+
+@contextmanager
+def _harvest_errors():
+    """Turn network and upstream errors into one clear line and exit code 1."""
+    from paperwire.sources.http import HarvestError
+
+    try:
+        yield
+    except (HarvestError, ValueError) as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        console.print("What was harvested before the error is kept; run the same command again to resume.")
+        raise typer.Exit(1) from exc
 
 
 @harvest_app.command("arxiv")
@@ -152,15 +180,17 @@ def harvest_arxiv_cmd(
 
     settings = get_settings()
     database = _open(db)
-    report = harvest_arxiv(
-        database,
-        query=f"cat:{set_}.*" if set_ else query,
-        from_date=date.fromisoformat(from_date) if from_date else None,
-        base_url=base_url or settings.arxiv_api_url,
-        delay=settings.harvest_delay if delay is None else delay,
-        max_results=max_results,
-        log=console.print,
-    )
+    with _harvest_errors():
+        report = harvest_arxiv(
+            database,
+            query=f"cat:{set_}.*" if set_ else query,
+            from_date=_parse_date(from_date),
+            base_url=base_url or settings.arxiv_api_url,
+            delay=settings.harvest_delay if delay is None else delay,
+            max_results=max_results,
+            log=_plain_log,
+            on_changed=_embed_callback(database) if settings.embed_on_import else None,
+        )
     _print_json(report.as_dict()) if as_json else console.print(report.summary())
 
 
@@ -179,15 +209,17 @@ def harvest_oai_cmd(
 
     settings = get_settings()
     database = _open(db)
-    report = harvest_oai(
-        database,
-        from_date=date.fromisoformat(from_date) if from_date else None,
-        set_spec=set_,
-        metadata_prefix=prefix,
-        base_url=base_url or settings.oai_base_url,
-        delay=settings.harvest_delay if delay is None else delay,
-        log=console.print,
-    )
+    with _harvest_errors():
+        report = harvest_oai(
+            database,
+            from_date=_parse_date(from_date),
+            set_spec=set_,
+            metadata_prefix=prefix,
+            base_url=base_url or settings.oai_base_url,
+            delay=settings.harvest_delay if delay is None else delay,
+            log=_plain_log,
+            on_changed=_embed_callback(database) if settings.embed_on_import else None,
+        )
     _print_json(report.as_dict()) if as_json else console.print(report.summary())
 
 
@@ -229,7 +261,7 @@ def similar(
     try:
         hits = similar_papers(database, paper_id, limit=limit)
     except PaperNotFound as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(1) from exc
     rows = [paper_summary(hit.paper, hit.score) for hit in hits]
     _print_json(rows) if as_json else _print_table(rows, title=f"Similar to {paper_id}")
@@ -276,7 +308,7 @@ def show(
     with database.session() as session:
         paper = get_paper(session, paper_id)
         if paper is None:
-            console.print(f"[red]error:[/] no paper with id {paper_id!r}")
+            console.print(f"[red]error:[/] no paper with id {escape(repr(paper_id))}")
             raise typer.Exit(1)
         detail = paper_detail(paper)
     if as_json:

@@ -1,0 +1,104 @@
+"""What a harvest did (:class:`HarvestReport`) and where it stands
+(:class:`HarvestState` rows), shared by the arXiv API and OAI-PMH harvesters.
+
+The state row is what makes harvests incremental and resumable: ``last_from``
+is the date the next run starts from, and an unfinished OAI-PMH list keeps its
+resumption token (with the day that list was started) until it completes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from paperwire.sources.importer import ImportReport
+from paperwire.store.db import Database
+from paperwire.store.models import HarvestState
+from paperwire.store.papers import utcnow
+
+
+@dataclass
+class HarvestReport:
+    pages: int = 0
+    records: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted_skipped: int = 0
+    #: True when the run continued an interrupted harvest (stored token).
+    resumed: bool = False
+    from_date: date | None = None
+
+    def add_import(self, report: ImportReport) -> None:
+        self.records += report.read
+        self.inserted += report.result.inserted
+        self.updated += report.result.updated
+        self.unchanged += report.result.unchanged
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["from_date"] = self.from_date.isoformat() if self.from_date else None
+        return data
+
+    def summary(self) -> str:
+        since = f" since {self.from_date.isoformat()}" if self.from_date else ""
+        resumed = " (resumed an interrupted harvest)" if self.resumed else ""
+        return (
+            f"Harvested {self.records} records{since} in {self.pages} pages{resumed}: "
+            f"{self.inserted} new, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.deleted_skipped} deleted skipped"
+        )
+
+
+@dataclass
+class StoredState:
+    last_from: date | None = None
+    token: str | None = None
+    #: Day the interrupted list was started (becomes ``last_from`` on completion).
+    token_started: date | None = None
+
+
+def load_state(db: Database, key: str) -> StoredState:
+    with db.session() as session:
+        row = session.get(HarvestState, key)
+        if row is None:
+            return StoredState()
+        token, started = _decode_token(row.resumption_token)
+        return StoredState(last_from=row.last_from, token=token, token_started=started)
+
+
+def save_state(
+    db: Database,
+    key: str,
+    *,
+    records: int = 0,
+    last_from: date | None = None,
+    token: str | None = None,
+    token_started: date | None = None,
+) -> None:
+    """Write the state row: a token marks an unfinished list; none clears it."""
+    with db.session() as session:
+        row = session.get(HarvestState, key)
+        if row is None:
+            row = HarvestState(key=key, records=0, updated_at=utcnow())
+            session.add(row)
+        if last_from is not None:
+            row.last_from = last_from
+        row.resumption_token = _encode_token(token, token_started) if token else None
+        row.records = (row.records or 0) + records
+        row.updated_at = utcnow()
+
+
+def _encode_token(token: str, started: date | None) -> str:
+    return json.dumps({"token": token, "started": started.isoformat() if started else None})
+
+
+def _decode_token(text: str | None) -> tuple[str | None, date | None]:
+    if not text:
+        return None, None
+    try:
+        data = json.loads(text)
+        return data["token"], date.fromisoformat(data["started"]) if data.get("started") else None
+    except (ValueError, KeyError, TypeError):
+        return text, None  # a bare token written by hand or an older version
