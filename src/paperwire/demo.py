@@ -32,4 +32,7 @@ def load_demo(db: Database, log: Callable[[str], object] = print) -> str:
         if changed:
             log(f"embedding {len(changed)} papers …")
             embed_paper_ids(db, changed)
-    return f"{inserted} new papers, {updated} updated"
+    from paperwire.web.demo_users import load_demo_community
+
+    community = load_demo_community(db)
+    return f"{inserted} new papers, {updated} updated; {community}"

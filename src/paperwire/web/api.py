@@ -1,0 +1,298 @@
+"""The JSON API, shaped like Hugging Face's papers API so clients port easily.
+
+Reads are public. Writes need a logged-in user: either
+``Authorization: Bearer <personal token>`` (from /settings) or the browser's
+session cookie plus an ``X-CSRF-Token`` header. Errors are
+``{"error": "...", "detail": ...}`` with a meaningful status code.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+
+from paperwire.ids import arxiv_pdf_url
+from paperwire.rank.trending import TrendingEntry, hot, trending
+from paperwire.store.community import (
+    CommentNode, CommunityError, User, add_comment, comment_count, comment_tree, unvote, upvote_count, vote,
+    voted_ids,
+)
+from paperwire.store.db import Database
+from paperwire.store.models import Paper
+from paperwire.store.papers import published_date
+from paperwire.web.deps import current_user, get_db
+from paperwire.web.presenters import cached_featured_days, invalidate, parse_day, parse_month, parse_week
+from paperwire.web.security import CSRF_HEADER, check_csrf
+from paperwire.web.submission import SubmitError, submit_paper
+from paperwire.web.views.papers import load_paper
+from paperwire.web.views.search import run_search
+
+router = APIRouter(prefix="/api", tags=["papers"])
+
+
+class ErrorOut(BaseModel):
+    error: str
+    detail: object | None = None
+
+
+class Author(BaseModel):
+    name: str
+
+
+class UserRef(BaseModel):
+    name: str
+
+
+class PaperOut(BaseModel):
+    id: str = Field(description="arXiv id (or pw-… for papers without one)")
+    arxivId: str | None
+    title: str
+    summary: str
+    authors: list[Author]
+    categories: list[str]
+    publishedAt: datetime | None
+    upvotes: int
+    numComments: int
+    pdfUrl: str | None
+
+
+class DailyPaperOut(BaseModel):
+    paper: PaperOut
+    publishedAt: date | None = Field(description="The day the paper was featured")
+    title: str
+    summary: str
+    numComments: int
+    submittedBy: UserRef | None
+    isAuthorParticipating: bool = False
+
+
+class SearchHitOut(BaseModel):
+    paper: PaperOut
+    title: str
+    summary: str
+    score: float | None
+    highlightedTitle: str
+    highlightedSummary: str
+
+
+class VoteOut(BaseModel):
+    upvotes: int
+    upvoted: bool
+
+
+class CommentOut(BaseModel):
+    id: int
+    author: UserRef
+    body: str
+    createdAt: datetime
+    parentId: int | None
+    hidden: bool
+    replies: list[CommentOut] = []
+
+
+class CommentIn(BaseModel):
+    body: str = Field(min_length=1, max_length=10_000)
+    parentId: int | None = None
+
+
+class SubmitIn(BaseModel):
+    id: str = Field(description="arXiv id or arxiv.org URL", min_length=1, max_length=300)
+
+
+class SubmitOut(BaseModel):
+    paper: PaperOut
+    created: bool = Field(description="False when the paper was already featured today")
+
+
+ERRORS = {
+    401: {"model": ErrorOut, "description": "Not logged in / bad token"},
+    403: {"model": ErrorOut, "description": "CSRF check failed or user banned"},
+    404: {"model": ErrorOut, "description": "Unknown paper"},
+    422: {"model": ErrorOut, "description": "Invalid parameters"},
+}
+
+
+def paper_out(paper: Paper, upvotes: int, comments: int) -> PaperOut:
+    return PaperOut(
+        id=paper.uid, arxivId=paper.arxiv_id, title=paper.title, summary=paper.abstract,
+        authors=[Author(name=a) for a in paper.authors or []], categories=paper.category_list,
+        publishedAt=published_date(paper), upvotes=upvotes, numComments=comments,
+        pdfUrl=arxiv_pdf_url(paper.arxiv_id) if paper.arxiv_id else None,
+    )
+
+
+def _daily_out(entry: TrendingEntry) -> DailyPaperOut:
+    p = entry.paper
+    return DailyPaperOut(
+        paper=paper_out(p, entry.upvotes, entry.comments), publishedAt=entry.day, title=p.title,
+        summary=p.abstract, numComments=entry.comments,
+        submittedBy=UserRef(name=entry.submitted_by) if entry.submitted_by else None,
+    )
+
+
+def api_writer(request: Request) -> User:
+    """The user making a write: bearer token, or session cookie + CSRF header."""
+    user = current_user(request)
+    if user is None:
+        if getattr(request.state, "auth", None) == "invalid-token":
+            raise HTTPException(401, "Invalid or revoked API token.")
+        raise HTTPException(401, "Authentication required: send 'Authorization: Bearer <token>' or log in.")
+    if user.is_banned:
+        raise HTTPException(403, "This account is banned.")
+    if request.state.auth == "session":
+        check_csrf(request, request.headers.get(CSRF_HEADER))
+    return user
+
+
+@router.get("/daily_papers", response_model=list[DailyPaperOut], responses=ERRORS)
+def daily_papers(
+    request: Request,
+    date_: str | None = Query(None, alias="date", description="YYYY-MM-DD (default: latest featured day)"),
+    week: str | None = Query(None, description="ISO week YYYY-Www"),
+    month: str | None = Query(None, description="YYYY-MM"),
+    limit: int = Query(50, ge=1, le=100),
+    p: int = Query(0, ge=0, le=100_000, description="Page number (0-based)"),
+    db: Database = Depends(get_db),
+) -> list[DailyPaperOut]:
+    """Papers featured on a day, week or month, most upvoted first."""
+    given = [v for v in (date_, week, month) if v]
+    if len(given) > 1:
+        raise HTTPException(422, "Give only one of date, week or month.")
+    if week:
+        period, day = "week", parse_week(week)
+    elif month:
+        period, day = "month", parse_month(month)
+    elif date_:
+        period, day = "day", parse_day(date_)
+    else:
+        days = cached_featured_days(request)
+        if not days:
+            return []
+        period, day = "day", days[-1]
+    with db.session() as session:
+        entries = trending(session, period=period, day=day, limit=limit, offset=p * limit)
+    return [_daily_out(e) for e in entries]
+
+
+@router.get("/hot", response_model=list[DailyPaperOut], responses=ERRORS)
+def hot_papers(
+    limit: int = Query(50, ge=1, le=100), p: int = Query(0, ge=0, le=10_000), db: Database = Depends(get_db)
+) -> list[DailyPaperOut]:
+    """All-time ranking: (upvotes + 1) / (age_hours + 2)^1.5, age from the first featured day."""
+    with db.session() as session:
+        return [_daily_out(e) for e in hot(session, limit=limit, offset=p * limit)]
+
+
+@router.get("/papers/search", response_model=list[SearchHitOut], responses=ERRORS)
+def search_papers(
+    request: Request,
+    q: str = Query(..., min_length=1, max_length=500, description="Query language: words, \"phrases\", -not, author:, cat:, after:, before:"),
+    mode: str = Query("hybrid", pattern="^(hybrid|lexical|semantic)$"),
+    sort: str = Query("relevance", pattern="^(relevance|date)$"),
+    limit: int = Query(20, ge=1, le=100),
+    p: int = Query(0, ge=0, le=1000),
+    db: Database = Depends(get_db),
+) -> list[SearchHitOut]:
+    """Search papers (hidden papers are left out)."""
+    try:
+        results = run_search(db, q, mode=mode, limit=limit, offset=p * limit, sort=sort)
+    except LookupError as exc:
+        raise HTTPException(503, str(exc)) from exc
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    hits = [h for h in results.hits if not h.paper.hidden]
+    with db.session() as session:
+        out = []
+        for h in hits:
+            paper = session.merge(h.paper)
+            out.append(SearchHitOut(
+                paper=paper_out(paper, upvote_count(session, paper), comment_count(session, paper)),
+                title=paper.title, summary=paper.abstract, score=h.score,
+                highlightedTitle=str(h.title_html), highlightedSummary=str(h.snippet_html),
+            ))
+    return out
+
+
+@router.get("/papers/{paper_id:path}/comments", response_model=list[CommentOut], responses=ERRORS)
+def list_comments(request: Request, paper_id: str, db: Database = Depends(get_db)) -> list[CommentOut]:
+    """Threaded comments, oldest first (bodies of hidden comments are withheld)."""
+    paper = load_paper(db, paper_id, current_user(request))
+    with db.session() as session:
+        tree = comment_tree(session, paper)
+
+    def convert(node: CommentNode) -> CommentOut:
+        c = node.comment
+        return CommentOut(id=c.id, author=UserRef(name=node.author), body="" if c.hidden else c.body,
+                          createdAt=c.created_at, parentId=c.parent_id, hidden=c.hidden,
+                          replies=[convert(child) for child in node.children])
+
+    return [convert(n) for n in tree]
+
+
+@router.post("/papers/{paper_id:path}/comments", response_model=CommentOut, status_code=201, responses=ERRORS)
+def create_comment(
+    request: Request, paper_id: str, payload: CommentIn, user: User = Depends(api_writer),
+    db: Database = Depends(get_db),
+) -> CommentOut:
+    """Comment on a paper (``parentId`` to reply)."""
+    paper = load_paper(db, paper_id, user)
+    try:
+        with db.session() as session:
+            c = add_comment(session, user, session.merge(paper), payload.body, payload.parentId)
+    except CommunityError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    invalidate(request)
+    return CommentOut(id=c.id, author=UserRef(name=user.username), body=c.body, createdAt=c.created_at,
+                      parentId=c.parent_id, hidden=False)
+
+
+def _vote(request: Request, paper_id: str, user: User, db: Database, up: bool) -> VoteOut:
+    paper = load_paper(db, paper_id, user)
+    with db.session() as session:
+        paper = session.merge(paper)
+        vote(session, user, paper) if up else unvote(session, user, paper)
+    with db.session() as session:
+        count = upvote_count(session, paper)
+        voted = paper.id in voted_ids(session, user, [paper.id])
+    invalidate(request)
+    return VoteOut(upvotes=count, upvoted=voted)
+
+
+@router.post("/papers/{paper_id:path}/upvote", response_model=VoteOut, responses=ERRORS)
+def upvote(request: Request, paper_id: str, user: User = Depends(api_writer), db: Database = Depends(get_db)) -> VoteOut:
+    """Upvote a paper (idempotent)."""
+    return _vote(request, paper_id, user, db, True)
+
+
+@router.delete("/papers/{paper_id:path}/upvote", response_model=VoteOut, responses=ERRORS)
+def remove_upvote(
+    request: Request, paper_id: str, user: User = Depends(api_writer), db: Database = Depends(get_db)
+) -> VoteOut:
+    """Remove your upvote (idempotent)."""
+    return _vote(request, paper_id, user, db, False)
+
+
+@router.post("/papers/submit", response_model=SubmitOut, status_code=201, responses={
+    **ERRORS, 503: {"model": ErrorOut, "description": "arXiv unreachable"}})
+def submit(request: Request, payload: SubmitIn, user: User = Depends(api_writer), db: Database = Depends(get_db)) -> SubmitOut:
+    """Feature a paper today by arXiv id or URL (fetched from arXiv if unknown here)."""
+    try:
+        result = submit_paper(db, user, payload.id)
+    except SubmitError as exc:
+        raise HTTPException(exc.status, exc.message) from exc
+    invalidate(request)
+    with db.session() as session:
+        paper = session.merge(result.paper)
+        out = paper_out(paper, upvote_count(session, paper), comment_count(session, paper))
+    return SubmitOut(paper=out, created=result.created)
+
+
+@router.get("/papers/{paper_id:path}", response_model=PaperOut, responses=ERRORS)
+def get_paper_api(request: Request, paper_id: str, db: Database = Depends(get_db)) -> PaperOut:
+    """One paper with its upvote and comment counts."""
+    paper = load_paper(db, paper_id, current_user(request))
+    with db.session() as session:
+        paper = session.merge(paper)
+        return paper_out(paper, upvote_count(session, paper), comment_count(session, paper))

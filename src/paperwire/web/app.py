@@ -1,0 +1,115 @@
+"""The web application factory: routers, static files, middleware, errors.
+
+``paperwire serve`` runs ``uvicorn paperwire.web.app:create_app --factory``.
+Errors under ``/api`` are JSON ``{"error": ..., "detail": ...}``; everywhere
+else they are a readable HTML page with the same status code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from paperwire.settings import get_settings
+from paperwire.store.db import Database, open_database
+from paperwire.web.cache import PageCache
+from paperwire.web.deps import render
+from paperwire.web.security import CSRF_COOKIE, cookie_secure
+
+STATIC_DIR = Path(__file__).parent / "static"
+_REASONS = {400: "Bad request", 401: "Log in required", 403: "Forbidden", 404: "Not found",
+            405: "Method not allowed", 422: "Invalid input", 429: "Too many requests", 500: "Server error"}
+_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "font-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_response(request: Request, status: int, message: str, detail=None) -> Response:
+    if _is_api(request):
+        return JSONResponse({"error": message, "detail": detail}, status_code=status)
+    return render(request, "error.html", status_code=status, status=status,
+                  title=_REASONS.get(status, "Error"), message=message)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        message = exc.detail if isinstance(exc.detail, str) else _REASONS.get(exc.status_code, "Error")
+        if exc.status_code == 404 and exc.detail == "Not Found":
+            message = "There is nothing at this address."
+        if exc.status_code == 401 and not _is_api(request) and request.method == "GET":
+            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        return _error_response(request, exc.status_code, message, None if isinstance(exc.detail, str) else exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        problems = [
+            {"loc": [str(p) for p in err.get("loc", ())], "msg": err.get("msg", "")} for err in exc.errors()
+        ]
+        summary = "; ".join(f"{'.'.join(p['loc'][1:]) or 'input'}: {p['msg']}" for p in problems)
+        return _error_response(request, 422, f"Invalid input — {summary}", problems)
+
+
+def create_app(db: Database | None = None) -> FastAPI:
+    """Build the site and API around ``db`` (default: the configured database)."""
+    settings = get_settings()
+    app = FastAPI(
+        title="paperwire",
+        version="0.1.0",
+        description="Research-paper discovery: daily papers, search, votes and comments. "
+        "Authenticate with a session cookie (plus X-CSRF-Token for writes) or `Authorization: Bearer <token>`.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.db = db or open_database(settings.database_url)
+    app.state.page_cache = PageCache(ttl=5.0)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        seed = getattr(request.state, "new_csrf_seed", None)
+        if seed and not request.cookies.get(CSRF_COOKIE):
+            response.set_cookie(CSRF_COOKIE, seed, httponly=True, samesite="lax",
+                                secure=cookie_secure(request), max_age=60 * 60 * 24 * 365)
+        response.headers.setdefault("x-content-type-options", "nosniff")
+        response.headers.setdefault("referrer-policy", "same-origin")
+        if not request.url.path.startswith("/docs"):
+            response.headers.setdefault("content-security-policy", _CSP)
+            response.headers.setdefault("x-frame-options", "DENY")
+        return response
+
+    _install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    from paperwire.web import api
+    from paperwire.web.views import accounts, admin, daily, papers, search, submit, users
+
+    app.include_router(api.router)
+    for module in (daily, papers, search, submit, accounts, users, admin):
+        app.include_router(module.router)
+    try:
+        from paperwire.web.routes_delivery import router as delivery_router
+    except ImportError:
+        pass
+    else:
+        app.include_router(delivery_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict:
+        return {"ok": True}
+
+    return app
+
+
+__all__ = ["create_app", "HTTPException"]

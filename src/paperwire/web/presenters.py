@@ -1,0 +1,113 @@
+"""Small pure helpers shared by pages and the API: period names, BibTeX,
+cached featured days and page-cache invalidation."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import date, timedelta
+
+from fastapi import HTTPException, Request
+
+from paperwire.ids import arxiv_abs_url
+from paperwire.rank.trending import featured_days
+from paperwire.store.models import Paper
+from paperwire.store.papers import published_date
+
+_WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+DAYS_TTL = 10.0
+
+
+def parse_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(422, f"Not a date: {value!r} (expected YYYY-MM-DD).") from None
+
+
+def parse_week(value: str) -> date:
+    """Monday of an ISO week written ``YYYY-Www``."""
+    match = _WEEK_RE.match(value)
+    try:
+        if not match:
+            raise ValueError
+        return date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError:
+        raise HTTPException(422, f"Not a week: {value!r} (expected YYYY-Www, e.g. 2024-W11).") from None
+
+
+def parse_month(value: str) -> date:
+    match = _MONTH_RE.match(value)
+    try:
+        if not match:
+            raise ValueError
+        return date(int(match[1]), int(match[2]), 1)
+    except ValueError:
+        raise HTTPException(422, f"Not a month: {value!r} (expected YYYY-MM).") from None
+
+
+def week_name(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def month_name(day: date) -> str:
+    return f"{day.year}-{day.month:02d}"
+
+
+def shift_month(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def shift_week(day: date, weeks: int) -> date:
+    return day - timedelta(days=day.weekday()) + timedelta(weeks=weeks)
+
+
+def cached_featured_days(request: Request) -> list[date]:
+    """Featured days, recomputed at most every few seconds per process."""
+    state = request.app.state
+    cached = getattr(state, "featured_days_cache", None)
+    if cached is None or cached[0] < time.monotonic():
+        with state.db.session() as session:
+            days = featured_days(session)
+        cached = (time.monotonic() + DAYS_TTL, days)
+        state.featured_days_cache = cached
+    return cached[1]
+
+
+def invalidate(request: Request) -> None:
+    """Forget cached pages and days after a write."""
+    request.app.state.page_cache.clear()
+    request.app.state.featured_days_cache = None
+
+
+def _bib_escape(text: str) -> str:
+    return re.sub(r"([{}])", r"\\\1", " ".join(text.split()))
+
+
+def bibtex(paper: Paper) -> str:
+    """A BibTeX entry for the paper (arXiv eprint fields when the id is known)."""
+    published = published_date(paper)
+    year = published.year if published else None
+    authors = list(paper.authors or [])
+    first = re.sub(r"[^a-z]", "", (authors[0].split()[-1] if authors else "paper").lower()) or "paper"
+    key = f"{first}{year or ''}{re.sub(r'[^a-z0-9]', '', paper.title.split()[0].lower()) if paper.title else ''}"
+    fields = [("title", "{" + _bib_escape(paper.title) + "}")]
+    if authors:
+        fields.append(("author", _bib_escape(" and ".join(authors))))
+    if year:
+        fields.append(("year", str(year)))
+    if paper.arxiv_id:
+        fields += [("eprint", paper.arxiv_id), ("archivePrefix", "arXiv")]
+        if paper.primary_category:
+            fields.append(("primaryClass", paper.primary_category))
+        fields.append(("url", arxiv_abs_url(paper.arxiv_id)))
+    if paper.doi:
+        fields.append(("doi", paper.doi))
+    if paper.journal_ref:
+        fields.append(("journal", _bib_escape(paper.journal_ref)))
+    kind = "article" if paper.journal_ref else "misc"
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    return f"@{kind}{{{key},\n{body}\n}}"

@@ -1,0 +1,118 @@
+"""Daily papers (the home page), weekly and monthly views and the hot list.
+
+Anonymous visitors get a page cached for a few seconds (see ``web.cache``);
+logged-in users always get a fresh page with their own vote buttons.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from paperwire.rank.trending import count_featured, hot, neighbour_days, period_bounds, trending
+from paperwire.store.community import voted_ids
+from paperwire.store.papers import utcnow
+from paperwire.web.deps import current_user, render
+from paperwire.web.security import SESSION_COOKIE
+from paperwire.web.presenters import (
+    cached_featured_days, month_name, parse_day, parse_month, parse_week, shift_month, shift_week, week_name,
+)
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+
+
+async def _cached(request: Request, build) -> Response:
+    """Serve anonymous visitors from the page cache; one request rebuilds a
+    missing page while concurrent ones wait for it (no thundering herd)."""
+    cache = request.app.state.page_cache
+    anonymous = SESSION_COOKIE not in request.cookies and "authorization" not in request.headers
+    if not anonymous:
+        return await run_in_threadpool(build)
+    key = str(request.url)
+    if (body := cache.get(key)) is not None:
+        return HTMLResponse(body)
+    async with cache.lock_for(key):
+        if (body := cache.get(key)) is not None:
+            return HTMLResponse(body)
+        response = await run_in_threadpool(build)
+        if response.status_code == 200 and not getattr(request.state, "csrf_used", False):
+            cache.put(key, response.body)
+    return response
+
+
+def _page(request: Request, period: str, day: date, page: int) -> Response:
+    db = request.app.state.db
+    days = cached_featured_days(request)
+    user = current_user(request)
+    with db.session() as session:
+        entries = trending(session, period=period, day=day, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
+        total = count_featured(session, period=period, day=day)
+        voted = voted_ids(session, user, [e.paper.id for e in entries])
+    start, end = period_bounds(period, day)
+    if period == "day":
+        prev_day, next_day = neighbour_days(days, day)
+        nav = {
+            "title": day.strftime("%A, %B %-d, %Y"),
+            "prev": f"/date/{prev_day}" if prev_day else None,
+            "next": f"/date/{next_day}" if next_day else None,
+        }
+    elif period == "week":
+        nav = {
+            "title": f"Week {week_name(day)} · {start.strftime('%b %-d')} – {end.strftime('%b %-d, %Y')}",
+            "prev": f"/week/{week_name(shift_week(day, -1))}", "next": f"/week/{week_name(shift_week(day, 1))}",
+        }
+    else:
+        nav = {
+            "title": day.strftime("%B %Y"),
+            "prev": f"/month/{month_name(shift_month(day, -1))}", "next": f"/month/{month_name(shift_month(day, 1))}",
+        }
+    return render(
+        request, "daily.html", entries=entries, voted=voted, period=period, day=day, nav=nav, page=page,
+        pages=max(1, -(-total // PAGE_SIZE)), total=total, offset=page * PAGE_SIZE,
+        links={"day": f"/date/{day}", "week": f"/week/{week_name(day)}", "month": f"/month/{month_name(day)}"},
+        latest=days[-1] if days else None,
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request, p: int = Query(0, ge=0, le=10_000)) -> Response:
+    def build() -> Response:
+        days = cached_featured_days(request)
+        return _page(request, "day", days[-1] if days else utcnow().date(), p)
+
+    return await _cached(request, build)
+
+
+@router.get("/date/{value}", response_class=HTMLResponse)
+async def by_day(request: Request, value: str, p: int = Query(0, ge=0, le=10_000)) -> Response:
+    day = parse_day(value)
+    return await _cached(request, lambda: _page(request, "day", day, p))
+
+
+@router.get("/week/{value}", response_class=HTMLResponse)
+async def by_week(request: Request, value: str, p: int = Query(0, ge=0, le=10_000)) -> Response:
+    day = parse_week(value)
+    return await _cached(request, lambda: _page(request, "week", day, p))
+
+
+@router.get("/month/{value}", response_class=HTMLResponse)
+async def by_month(request: Request, value: str, p: int = Query(0, ge=0, le=10_000)) -> Response:
+    day = parse_month(value)
+    return await _cached(request, lambda: _page(request, "month", day, p))
+
+
+@router.get("/hot", response_class=HTMLResponse)
+async def hot_page(request: Request, p: int = Query(0, ge=0, le=10_000)) -> Response:
+    def build() -> Response:
+        user = current_user(request)
+        with request.app.state.db.session() as session:
+            entries = hot(session, limit=PAGE_SIZE, offset=p * PAGE_SIZE)
+            voted = voted_ids(session, user, [e.paper.id for e in entries])
+        return render(request, "hot.html", entries=entries, voted=voted, page=p, offset=p * PAGE_SIZE,
+                      has_next=len(entries) == PAGE_SIZE)
+
+    return await _cached(request, build)

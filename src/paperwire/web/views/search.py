@@ -1,0 +1,57 @@
+"""The search page: query language, mode and sort, paging, empty and error states."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+
+from paperwire.store.community import voted_ids
+from paperwire.web.deps import current_user, render
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 20
+MODES = ("hybrid", "lexical", "semantic")
+SORTS = ("relevance", "date")
+
+
+def run_search(db, q: str, *, mode: str, limit: int, offset: int, sort: str):
+    """Call the search layer; raises ``LookupError`` when it is not installed."""
+    try:
+        from paperwire.index.search import search
+    except ImportError as exc:
+        raise LookupError("Search is not available on this installation yet.") from exc
+    return search(db, q, mode=mode, limit=limit, offset=offset, sort=sort)
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    q: str = Query("", max_length=500),
+    mode: str = Query("hybrid"),
+    sort: str = Query("relevance"),
+    p: int = Query(0, ge=0, le=500),
+) -> Response:
+    mode = mode if mode in MODES else "hybrid"
+    sort = sort if sort in SORTS else "relevance"
+    ctx = {"q": q, "mode": mode, "sort": sort, "page": p, "hits": [], "total": None, "error": None,
+           "has_next": False, "modes": MODES, "sorts": SORTS, "voted": set()}
+    if not q.strip():
+        return render(request, "search.html", **ctx)
+    try:
+        results = run_search(request.app.state.db, q, mode=mode, limit=PAGE_SIZE + 1, offset=p * PAGE_SIZE, sort=sort)
+    except LookupError as exc:
+        return render(request, "search.html", status_code=503, **{**ctx, "error": str(exc)})
+    except ValueError as exc:  # the query language reports syntax errors as ValueError
+        return render(request, "search.html", status_code=422, **{**ctx, "error": str(exc)})
+    hits = [h for h in results.hits if not h.paper.hidden]
+    with request.app.state.db.session() as session:
+        voted = voted_ids(session, current_user(request), [h.paper.id for h in hits])
+    shown = [
+        {"paper": h.paper, "score": h.score, "title_html": Markup(h.title_html), "snippet_html": Markup(h.snippet_html)}
+        for h in hits[:PAGE_SIZE]
+    ]
+    return render(request, "search.html", **{
+        **ctx, "hits": shown, "total": results.total, "has_next": len(results.hits) > PAGE_SIZE,
+        "mode": getattr(results, "mode", mode), "voted": voted,
+    })

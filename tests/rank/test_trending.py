@@ -1,0 +1,113 @@
+"""Trending rankings on a real migrated database."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from paperwire.rank.trending import featured_days, hot, hot_score, neighbour_days, period_bounds, trending
+from paperwire.records import PaperRecord
+from paperwire.store.community import add_comment, create_user, vote
+from paperwire.store.papers import get_paper, upsert_papers
+
+
+def _feature(db, title, day, upvotes=0, arxiv_id=None, submitted=None, by=None):
+    with db.session() as s:
+        upsert_papers(s, [PaperRecord(title=title, arxiv_id=arxiv_id, featured_on=day, upvotes=upvotes,
+                                      submitted=submitted, source="test", submitted_by=by)])
+
+
+def _uid(db, title):
+    from paperwire.ids import derived_paper_id
+    return derived_paper_id(title)
+
+
+def test_period_bounds():
+    assert period_bounds("day", date(2024, 3, 13)) == (date(2024, 3, 13), date(2024, 3, 13))
+    assert period_bounds("week", date(2024, 3, 13)) == (date(2024, 3, 11), date(2024, 3, 17))
+    assert period_bounds("month", date(2024, 2, 13)) == (date(2024, 2, 1), date(2024, 2, 29))
+    with pytest.raises(ValueError):
+        period_bounds("year", date(2024, 1, 1))  # type: ignore[arg-type]
+
+
+def test_day_ranking_counts_local_votes_and_breaks_ties(db):
+    d = date(2024, 3, 13)
+    _feature(db, "Alpha paper", d, upvotes=5, by="alice")
+    _feature(db, "Beta paper", d, upvotes=4, submitted=datetime(2024, 2, 1))
+    _feature(db, "Gamma paper", d, upvotes=4, submitted=datetime(2024, 3, 1))
+    _feature(db, "Other day", date(2024, 3, 14), upvotes=100)
+    entries = trending_titles(db, "day", d)
+    assert entries[0] == ("Alpha paper", 5, "alice")
+    # Beta and Gamma tie on votes and comments: the newer paper comes first
+    assert [e[0] for e in entries[1:]] == ["Gamma paper", "Beta paper"]
+    with db.session() as s:
+        u1 = create_user(s, "voter1", "password123")
+        u2 = create_user(s, "voter2", "password123")
+        beta = get_paper(s, _uid(db, "Beta paper"))
+        vote(s, u1, beta)
+        vote(s, u2, beta)
+        vote(s, u2, beta)  # idempotent
+    entries = trending_titles(db, "day", d)
+    assert entries[0] == ("Beta paper", 6, None)
+
+
+def test_comments_break_vote_ties(db):
+    d = date(2024, 3, 13)
+    _feature(db, "First", d, upvotes=3, submitted=datetime(2024, 3, 5))
+    _feature(db, "Second", d, upvotes=3, submitted=datetime(2024, 3, 1))
+    assert [t for t, _, _ in trending_titles(db, "day", d)] == ["First", "Second"]
+    with db.session() as s:
+        u = create_user(s, "talker", "password123")
+        add_comment(s, u, get_paper(s, _uid(db, "Second")), "nice")
+    with db.session() as s:
+        rows = trending(s, period="day", day=d)
+        assert [(r.paper.title, r.comments) for r in rows] == [("Second", 1), ("First", 0)]
+
+
+def test_week_and_month_group_papers_and_hidden_are_excluded(db):
+    _feature(db, "Mon", date(2024, 3, 11), upvotes=1)
+    _feature(db, "Sun", date(2024, 3, 17), upvotes=2)
+    _feature(db, "Next Mon", date(2024, 3, 18), upvotes=50)
+    _feature(db, "Mon", date(2024, 3, 12), upvotes=7)  # featured twice in the week: counted once, max votes
+    with db.session() as s:
+        week = trending(s, period="week", day=date(2024, 3, 14))
+        assert [(e.paper.title, e.upvotes, e.day) for e in week] == [("Mon", 7, date(2024, 3, 11)), ("Sun", 2, date(2024, 3, 17))]
+        month = trending(s, period="month", day=date(2024, 3, 1))
+        assert [e.paper.title for e in month] == ["Next Mon", "Mon", "Sun"]
+        assert [e.paper.title for e in trending(s, period="month", day=date(2024, 3, 1), limit=1, offset=1)] == ["Mon"]
+        get_paper(s, _uid(db, "Next Mon")).hidden = True
+    with db.session() as s:
+        assert [e.paper.title for e in trending(s, period="month", day=date(2024, 3, 1))] == ["Mon", "Sun"]
+        assert featured_days(s) == [date(2024, 3, 11), date(2024, 3, 12), date(2024, 3, 17)]
+
+
+def test_hot_decays_with_age():
+    now = datetime(2024, 3, 20, 12)
+    assert hot_score(10, date(2024, 3, 20), now) > hot_score(10, date(2024, 3, 10), now)
+    assert hot_score(100, date(2024, 3, 10), now) > hot_score(0, date(2024, 3, 10), now)
+    assert hot_score(0, date(2024, 3, 30), now) == pytest.approx(1 / 2 ** 1.5)  # future days clamp to age 0
+
+
+def test_hot_ranking(db):
+    _feature(db, "Old but loved", date(2024, 1, 1), upvotes=500)
+    _feature(db, "Fresh", date(2024, 3, 20), upvotes=5, submitted=datetime(2024, 3, 18))
+    _feature(db, "Fresh twin", date(2024, 3, 20), upvotes=5, submitted=datetime(2024, 3, 19))
+    with db.session() as s:
+        ranked = hot(s, now=datetime(2024, 3, 20, 12))
+        assert [e.paper.title for e in ranked] == ["Fresh twin", "Fresh", "Old but loved"]
+        ranked_later = hot(s, now=datetime(2024, 1, 2))
+        assert ranked_later[0].paper.title == "Old but loved"
+        assert [e.paper.title for e in hot(s, now=datetime(2024, 3, 20, 12), limit=1, offset=1)] == ["Fresh"]
+
+
+def test_neighbour_days():
+    days = [date(2024, 3, 1), date(2024, 3, 5), date(2024, 3, 9)]
+    assert neighbour_days(days, date(2024, 3, 5)) == (date(2024, 3, 1), date(2024, 3, 9))
+    assert neighbour_days(days, date(2024, 3, 6)) == (date(2024, 3, 5), date(2024, 3, 9))
+    assert neighbour_days(days, date(2024, 3, 1)) == (None, date(2024, 3, 5))
+
+
+def trending_titles(db, period, day):
+    with db.session() as s:
+        return [(e.paper.title, e.upvotes, e.submitted_by) for e in trending(s, period=period, day=day)]
