@@ -30,6 +30,14 @@ app = typer.Typer(
 )
 harvest_app = typer.Typer(help="Harvest papers from arXiv over the network (polite, resumable).", no_args_is_help=True)
 app.add_typer(harvest_app, name="harvest")
+
+
+def _register_delivery_commands() -> None:
+    """``paperwire digest send`` and ``paperwire worker`` live with the delivery code."""
+    from paperwire.deliver.cli import digest_app, worker
+
+    app.add_typer(digest_app, name="digest")
+    app.command("worker")(worker)
 console = Console(stderr=True)
 
 DbOption = Annotated[
@@ -378,6 +386,8 @@ def demo(
     if not no_serve:
         serve(host=host, port=port, workers=1, db=db)
 
+
+_register_delivery_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -45,6 +45,20 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_ssl: bool = False
     mail_from: str = "paperwire <digest@paperwire.local>"
+    smtp_timeout: float = 30.0
+    smtp_retries: int = 4
+    smtp_retry_backoff: float = 2.0
+    # Digests and webhooks (``paperwire worker`` / ``paperwire digest send``).
+    #: UTC hour after which the previous period's digests go out.
+    digest_send_hour: int = 6
+    digest_size: int = 10
+    #: Seconds after which a claimed-but-unsent digest may be taken over.
+    digest_claim_timeout: int = 600
+    digest_claim_batch: int = 200
+    worker_poll_seconds: float = 60.0
+    webhook_retries: int = 4
+    webhook_timeout: float = 10.0
+    confirm_max_age_days: int = 7
 
     def resolved_data_dir(self) -> Path:
         """Folder for files derived from the database (created on demand)."""

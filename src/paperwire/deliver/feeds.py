@@ -1,0 +1,209 @@
+"""RSS 2.0, Atom and JSON Feed 1.1 for trending, searches, categories and users.
+
+Feeds are built from :class:`~paperwire.deliver.digest.DigestItem` lists.
+RSS and Atom come from feedgen; JSON Feed 1.1 is small enough to write by
+hand. The body is deterministic for the same papers (the feed's own date is
+the newest item's date, not "now"), so its hash is a stable ETag and feed
+readers polling every few minutes get a cheap ``304 Not Modified``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
+
+from feedgen.feed import FeedGenerator
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from paperwire.deliver.config import delivery_config
+from paperwire.deliver.digest import DigestBuilder, DigestItem, paper_url, period_for
+from paperwire.store.models import Paper
+
+FORMATS = {
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+    "json": "application/feed+json; charset=utf-8",
+}
+FEED_SIZE = 50
+_EPOCH = datetime(1970, 1, 1)
+
+
+@dataclass
+class Feed:
+    key: str  # stable id part: "trending", "search:…", "category:cs.LG", "user:3"
+    title: str
+    description: str
+    link: str  # the HTML page showing the same papers
+    items: list[DigestItem]
+
+    @property
+    def updated(self) -> datetime:
+        """Newest item date (naive UTC), or the epoch for an empty feed."""
+        dates = [i.published for i in self.items if i.published]
+        return max(dates) if dates else _EPOCH
+
+
+def _item(paper: Paper, upvotes: int = 0, comments: int = 0) -> DigestItem:
+    return DigestItem(uid=paper.uid, title=paper.title, authors=list(paper.authors or []),
+                      categories=paper.category_list, abstract=paper.abstract or "", url=paper_url(paper.uid),
+                      arxiv_url=f"https://arxiv.org/abs/{paper.arxiv_id}" if paper.arxiv_id else None,
+                      upvotes=upvotes, comments=comments, published=paper.submitted_at or paper.imported_at)
+
+
+def trending_feed(session: Session, day: date | None = None) -> Feed:
+    """The newest featured day's papers, most upvoted first."""
+    from paperwire.rank.trending import featured_days, trending
+
+    if day is None:
+        days = featured_days(session)
+        day = days[-1] if days else None
+    entries = trending(session, period="day", day=day, limit=FEED_SIZE) if day else []
+    base = delivery_config().base_url
+    link = f"{base}/date/{day.isoformat()}" if day else f"{base}/"
+    items = [_item(e.paper, e.upvotes, e.comments) for e in entries]
+    when = datetime.combine(day, datetime.min.time()) if day else None
+    for item in items:  # a trending feed's "date" is the day it trended
+        item.published = when
+    return Feed("trending", "paperwire — trending papers", f"Daily trending papers on paperwire ({day or 'none yet'})",
+                link, items)
+
+
+def search_feed(db, query: str) -> Feed:
+    """Newest papers matching a search query (the same query language as the site)."""
+    from urllib.parse import quote_plus
+
+    from paperwire.index.search import search
+
+    query = " ".join((query or "").split())
+    if not query:
+        raise ValueError("a search feed needs a query: ?q=…")
+    results = search(db, query, mode="lexical", sort="date", limit=FEED_SIZE)
+    items = [_item(hit.paper) for hit in results.hits]
+    base = delivery_config().base_url
+    return Feed(f"search:{query}", f"paperwire — search: {query}", f"Newest papers matching {query!r}",
+                f"{base}/search?q={quote_plus(query)}", items)
+
+
+def category_feed(session: Session, category: str) -> Feed:
+    """Newest papers in a category (``cs.LG``) or archive (``cs``)."""
+    category = category.strip()
+    if not category or len(category) > 40 or " " in category or "%" in category or "_" in category.replace("-", ""):
+        raise ValueError(f"not a category: {category!r}")
+    condition = Paper.categories.like(f"% {category} %")
+    if "." not in category:  # an archive ("cs") or a dot-less category ("quant-ph", "hep-th")
+        condition = or_(condition, Paper.categories.like(f"% {category}.%"))
+    papers = session.scalars(select(Paper).where(condition, Paper.hidden.is_(False))
+                             .order_by(Paper.submitted_at.desc().nulls_last(), Paper.id.desc()).limit(FEED_SIZE))
+    base = delivery_config().base_url
+    return Feed(f"category:{category}", f"paperwire — {category}", f"Newest papers in {category}",
+                f"{base}/search?q=cat:{category}", [_item(p) for p in papers])
+
+
+def user_feed(session: Session, user_id: int, subscription=None, *, today: date | None = None) -> Feed:
+    """A user's private feed: this week's papers matching their interests (or trending)."""
+    today = today or datetime.now(UTC).date()
+    items: list[DigestItem] = []
+    seen: set[str] = set()
+    for day in (today, today - timedelta(days=7)):  # this week and last, so Mondays are not empty
+        builder = DigestBuilder(session, period_for("weekly", day), size=25)
+        digest = builder.build(subscription.topics, subscription.exclusions, user_id=user_id) if subscription \
+            else builder.global_digest()
+        for item in digest.items:
+            if item.uid not in seen:
+                seen.add(item.uid)
+                items.append(item)
+    base = delivery_config().base_url
+    return Feed(f"user:{user_id}", "paperwire — your papers", "Papers matching what you follow on paperwire",
+                f"{base}/settings", items[:FEED_SIZE])
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def render_feed(feed: Feed, fmt: str, self_url: str) -> bytes:
+    """The feed as RSS 2.0, Atom or JSON Feed 1.1 bytes."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown feed format {fmt!r}: rss, atom or json")
+    if fmt == "json":
+        return _json_feed(feed, self_url)
+    gen = FeedGenerator()
+    gen.id(f"{delivery_config().base_url}/feeds/{feed.key}")
+    gen.title(feed.title)
+    gen.subtitle(feed.description)
+    gen.description(feed.description)
+    gen.link(href=feed.link, rel="alternate")
+    gen.link(href=self_url, rel="self")
+    gen.generator("paperwire")
+    gen.language("en")
+    gen.updated(_aware(feed.updated))
+    gen.lastBuildDate(_aware(feed.updated))
+    for item in reversed(feed.items):  # feedgen prepends entries
+        entry = gen.add_entry()
+        entry.id(item.url)
+        entry.guid(item.url, permalink=True)
+        entry.title(item.title)
+        entry.link(href=item.url)
+        entry.summary(item.abstract or item.title)
+        for name in item.authors[:20]:
+            entry.author(name=name)
+        for category in item.categories:
+            entry.category(term=category)
+        if item.published:
+            entry.published(_aware(item.published))
+            entry.updated(_aware(item.published))
+        else:
+            entry.updated(_aware(_EPOCH))
+    return gen.rss_str(pretty=True) if fmt == "rss" else gen.atom_str(pretty=True)
+
+
+def _json_feed(feed: Feed, self_url: str) -> bytes:
+    data = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": feed.title,
+        "home_page_url": feed.link,
+        "feed_url": self_url,
+        "description": feed.description,
+        "language": "en",
+        "items": [
+            {
+                "id": item.url, "url": item.url, "title": item.title, "content_text": item.abstract or item.title,
+                "summary": item.short_abstract, "tags": item.categories,
+                "authors": [{"name": n} for n in item.authors[:20]],
+                **({"date_published": _aware(item.published).isoformat()} if item.published else {}),
+                **({"external_url": item.arxiv_url} if item.arxiv_url else {}),
+                "_paperwire": {"id": item.uid, "upvotes": item.upvotes, "comments": item.comments},
+            }
+            for item in feed.items
+        ],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=1).encode()
+
+
+# -- HTTP caching --------------------------------------------------------------
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def last_modified_header(feed: Feed) -> str:
+    return format_datetime(_aware(feed.updated).replace(microsecond=0), usegmt=True)
+
+
+def not_modified(etag: str, updated: datetime, if_none_match: str | None, if_modified_since: str | None) -> bool:
+    """RFC 9110: If-None-Match wins; If-Modified-Since is used only without it."""
+    if if_none_match:
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        return "*" in tags or etag in tags
+    if if_modified_since:
+        try:
+            since = parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError):
+            return False
+        if since is None:
+            return False
+        return _aware(updated).replace(microsecond=0) <= _aware(since)
+    return False

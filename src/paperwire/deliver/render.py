@@ -1,0 +1,126 @@
+"""Turn a digest (or a confirmation) into a multipart text + HTML mail.
+
+Templates live in ``deliver/templates``; the HTML ones are autoescaped and use
+inline CSS and tables only, which is what common mail clients render. Every
+digest carries List-Unsubscribe and List-Unsubscribe-Post (RFC 8058 one-click)
+with a signed token, and a Message-ID derived from (subscription, period), so
+a receiving server can recognise a re-delivered duplicate.
+"""
+
+from __future__ import annotations
+
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formatdate, make_msgid
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from paperwire.deliver.config import delivery_config
+from paperwire.deliver.digest import Digest
+from paperwire.deliver.tokens import make_confirm_token, make_unsubscribe_token
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+
+
+def render_template(name: str, **context) -> str:
+    return _env().get_template(name).render(**context)
+
+
+def unsubscribe_url(subscription_id: int) -> str:
+    return f"{delivery_config().base_url}/unsubscribe/{make_unsubscribe_token(subscription_id)}"
+
+
+def confirm_url(subscription_id: int, email: str) -> str:
+    return f"{delivery_config().base_url}/subscribe/confirm/{make_confirm_token(subscription_id, email)}"
+
+
+def _domain() -> str:
+    return urlsplit(delivery_config().base_url).hostname or "paperwire.local"
+
+
+def digest_subject(digest: Digest) -> str:
+    count = len(digest.items)
+    noun = "paper" if count == 1 else "papers"
+    kind = "Daily" if digest.period.frequency == "daily" else "Weekly"
+    return f"{kind} paperwire digest: {count} {noun} — {digest.period.label}"
+
+
+def _utf8_qp() -> Charset:
+    charset = Charset("utf-8")
+    charset.body_encoding = QP
+    return charset
+
+
+def _multipart(text: str, html: str) -> MIMEMultipart:
+    """text/plain + text/html alternatives, quoted-printable UTF-8.
+
+    Built with the compat32 ``email.mime`` classes: about ten times faster
+    than :class:`EmailMessage` header parsing, which matters for 10,000 mails.
+    """
+    message = MIMEMultipart("alternative")
+    message.attach(MIMEText(text, "plain", _utf8_qp()))
+    message.attach(MIMEText(html, "html", _utf8_qp()))
+    return message
+
+
+def _header(value: str) -> str | Header:
+    return value if value.isascii() else Header(value, "utf-8")
+
+
+def build_digest_message(digest: Digest) -> Message:
+    """The mail for one subscriber's digest (needs ``subscription_id`` and ``email``)."""
+    if digest.subscription_id is None or not digest.email:
+        raise ValueError("a digest mail needs a subscription id and an email address")
+    cfg = delivery_config()
+    unsubscribe = unsubscribe_url(digest.subscription_id)
+    context = {
+        "digest": digest, "sections": [s for s in digest.sections if s.items], "period": digest.period,
+        "site_url": cfg.base_url, "unsubscribe_url": unsubscribe,
+        "settings_url": f"{cfg.base_url}/settings", "subject": digest_subject(digest),
+    }
+    message = _multipart(render_template("digest.txt", **context), render_template("digest.html", **context))
+    message["Subject"] = _header(context["subject"])
+    message["From"] = _header(cfg.smtp.sender)
+    message["To"] = digest.email
+    message["Date"] = formatdate(usegmt=True)
+    safe_period = digest.period.key.replace(":", ".")
+    message["Message-ID"] = f"<digest.{safe_period}.{digest.subscription_id}@{_domain()}>"
+    message["List-Id"] = f"paperwire digest <digest.{_domain()}>"
+    message["List-Unsubscribe"] = f"<{unsubscribe}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    return message
+
+
+def build_confirm_message(subscription_id: int, email: str) -> EmailMessage:
+    """The double opt-in mail: nothing is sent to an address before this is clicked."""
+    cfg = delivery_config()
+    context = {
+        "confirm_url": confirm_url(subscription_id, email), "site_url": cfg.base_url, "email": email,
+        "max_age_days": cfg.confirm_max_age_days,
+    }
+    message = EmailMessage()
+    message["Subject"] = "Confirm your paperwire digest subscription"
+    message["From"] = cfg.smtp.sender
+    message["To"] = email
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=_domain())
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(render_template("confirm.txt", **context))
+    message.add_alternative(render_template("confirm.html", **context), subtype="html")
+    return message

@@ -1,0 +1,205 @@
+"""Storage-level operations on subscriptions, webhooks and private feed tokens.
+
+No HTTP here: the web routes and the CLI call these. Interests and
+exclusions are normalised (trimmed, de-duplicated, bounded) on the way in so
+that a digest never has to deal with junk.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from paperwire.deliver.tokens import hash_feed_token, new_feed_token, new_webhook_secret
+from paperwire.store.delivery import (
+    FREQUENCIES, WEBHOOK_FORMATS, FeedToken, Subscription, Webhook, WebhookDelivery, default_exclusions,
+    default_topics,
+)
+from paperwire.store.papers import utcnow
+
+EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
+MAX_ITEMS = 50
+MAX_ITEM_LENGTH = 100
+
+
+class DeliveryError(ValueError):
+    """Invalid input for a subscription or webhook; the message is shown to the user."""
+
+
+def normalise_email(value: str) -> str:
+    email = (value or "").strip()
+    if len(email) > 320 or not EMAIL_RE.match(email):
+        raise DeliveryError("Please enter a valid email address.")
+    local, _, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def parse_list(value: str | list[str] | None) -> list[str]:
+    """Comma- or newline-separated text (or a list) → trimmed unique items."""
+    items = value if isinstance(value, list) else re.split(r"[,\n]", value or "")
+    out: list[str] = []
+    for item in items:
+        item = " ".join(str(item).split())
+        if item and item.lower() not in {o.lower() for o in out}:
+            if len(item) > MAX_ITEM_LENGTH:
+                raise DeliveryError(f"{item[:30]}…: entries are limited to {MAX_ITEM_LENGTH} characters.")
+            out.append(item)
+    if len(out) > MAX_ITEMS:
+        raise DeliveryError(f"At most {MAX_ITEMS} entries per list.")
+    return out
+
+
+def make_topics(*, trending: bool = True, categories=None, keywords=None, authors=None, for_you: bool = False) -> dict:
+    return {**default_topics(), "trending": bool(trending), "categories": parse_list(categories),
+            "keywords": parse_list(keywords), "authors": parse_list(authors), "for_you": bool(for_you)}
+
+
+def make_exclusions(*, words=None, authors=None, categories=None) -> dict:
+    return {**default_exclusions(), "words": parse_list(words), "authors": parse_list(authors),
+            "categories": parse_list(categories)}
+
+
+def _check_frequency(frequency: str) -> str:
+    if frequency not in FREQUENCIES:
+        raise DeliveryError("Choose a daily or weekly digest.")
+    return frequency
+
+
+def subscribe_email(session: Session, email: str, *, frequency: str = "daily", topics: dict | None = None,
+                    user_id: int | None = None) -> tuple[Subscription, bool]:
+    """Create (or revive) an unconfirmed subscription; True when a confirmation mail is due.
+
+    An already confirmed, active address is left alone (no mail, no change),
+    so the form cannot be used to spam or to alter someone else's settings.
+    """
+    email = normalise_email(email)
+    _check_frequency(frequency)
+    sub = session.scalar(select(Subscription).where(Subscription.email == email))
+    if sub is not None and sub.active:
+        return sub, False
+    if sub is None:
+        sub = Subscription(email=email, created_at=utcnow(), topics=topics or default_topics(),
+                           exclusions=default_exclusions(), frequency=frequency, user_id=user_id)
+        session.add(sub)
+    else:
+        sub.unsubscribed_at, sub.confirmed_at, sub.frequency = None, None, frequency
+        if topics:
+            sub.topics = topics
+    session.flush()
+    return sub, True
+
+
+def confirm(session: Session, subscription_id: int, email: str) -> Subscription | None:
+    sub = session.get(Subscription, subscription_id)
+    if sub is None or sub.email.lower() != email.lower():
+        return None
+    if sub.confirmed_at is None or sub.unsubscribed_at is not None:
+        sub.confirmed_at, sub.unsubscribed_at = utcnow(), None
+    return sub
+
+
+def unsubscribe(session: Session, subscription_id: int) -> Subscription | None:
+    sub = session.get(Subscription, subscription_id)
+    if sub is not None and sub.unsubscribed_at is None:
+        sub.unsubscribed_at = utcnow()
+    return sub
+
+
+def user_subscription(session: Session, user_id: int) -> Subscription | None:
+    return session.scalar(select(Subscription).where(Subscription.user_id == user_id).order_by(Subscription.id))
+
+
+def save_user_subscription(session: Session, user_id: int, email: str | None, *, frequency: str, topics: dict,
+                           exclusions: dict, active: bool) -> tuple[Subscription, bool]:
+    """Create or update an account's subscription; True when a confirmation mail is due."""
+    _check_frequency(frequency)
+    sub = user_subscription(session, user_id)
+    if sub is None:
+        if not email:
+            raise DeliveryError("Add an email address to your account first.")
+        email = normalise_email(email)
+        sub = session.scalar(select(Subscription).where(Subscription.email == email))
+        if sub is not None and sub.user_id not in (None, user_id):
+            raise DeliveryError("That address is subscribed from another account.")
+        if sub is None:
+            sub = Subscription(email=email, created_at=utcnow())
+            session.add(sub)
+        sub.user_id = user_id
+    sub.frequency, sub.topics, sub.exclusions = frequency, topics, exclusions
+    needs_mail = False
+    if not active:
+        if sub.unsubscribed_at is None:
+            sub.unsubscribed_at = utcnow()
+    elif sub.unsubscribed_at is not None or sub.confirmed_at is None:
+        sub.unsubscribed_at = None
+        needs_mail = sub.confirmed_at is None
+    session.flush()
+    return sub, needs_mail
+
+
+# -- private feed tokens ---------------------------------------------------
+def issue_feed_token(session: Session, user_id: int) -> str:
+    """A new private-feed token; older ones of the user are revoked."""
+    revoke_feed_tokens(session, user_id)
+    token, digest = new_feed_token()
+    session.add(FeedToken(user_id=user_id, token_hash=digest, created_at=utcnow()))
+    session.flush()
+    return token
+
+
+def revoke_feed_tokens(session: Session, user_id: int) -> None:
+    session.execute(update(FeedToken).where(FeedToken.user_id == user_id, FeedToken.revoked_at.is_(None))
+                    .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+
+
+def active_feed_token(session: Session, user_id: int) -> FeedToken | None:
+    return session.scalar(select(FeedToken).where(FeedToken.user_id == user_id, FeedToken.revoked_at.is_(None)))
+
+
+def feed_token_user(session: Session, token: str) -> int | None:
+    row = session.scalar(select(FeedToken).where(FeedToken.token_hash == hash_feed_token(token),
+                                                 FeedToken.revoked_at.is_(None)))
+    return row.user_id if row else None
+
+
+# -- webhooks ----------------------------------------------------------------
+def check_webhook_url(url: str) -> str:
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
+        raise DeliveryError("A webhook URL must be an http:// or https:// address.")
+    return url
+
+
+def add_webhook(session: Session, user_id: int | None, url: str, *, format: str = "generic",
+                frequency: str = "daily") -> Webhook:
+    if format not in WEBHOOK_FORMATS:
+        raise DeliveryError("Choose the generic or the Slack format.")
+    hook = Webhook(user_id=user_id, url=check_webhook_url(url), secret=new_webhook_secret(), format=format,
+                   frequency=_check_frequency(frequency), active=True, created_at=utcnow())
+    session.add(hook)
+    session.flush()
+    return hook
+
+
+def webhooks_of(session: Session, user_id: int | None) -> list[Webhook]:
+    owner = Webhook.user_id.is_(None) if user_id is None else Webhook.user_id == user_id
+    return list(session.scalars(select(Webhook).where(owner).order_by(Webhook.id)))
+
+
+def delete_webhook(session: Session, webhook_id: int, user_id: int | None) -> bool:
+    hook = session.get(Webhook, webhook_id)
+    if hook is None or hook.user_id != user_id:
+        return False
+    session.delete(hook)
+    return True
+
+
+def recent_deliveries(session: Session, webhook_ids: list[int], limit: int = 20) -> list[WebhookDelivery]:
+    if not webhook_ids:
+        return []
+    return list(session.scalars(select(WebhookDelivery).where(WebhookDelivery.webhook_id.in_(webhook_ids))
+                                .order_by(WebhookDelivery.id.desc()).limit(limit)))
