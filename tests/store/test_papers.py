@@ -108,3 +108,23 @@ def test_detail_shape(db):
     assert detail["categories"] == ["cs.CV", "cs.LG"]
     assert detail["authors"] == ["Kaiming He", "Xiangyu Zhang"]
     assert detail["doi"] == "10.1/x"
+
+
+def test_title_only_and_arxiv_record_of_same_paper_in_one_batch(db):
+    page = PaperRecord(title="Deep Residual Learning", abstract="We present a resid", source="dailypapers",
+                       featured_on=date(2024, 8, 12), upvotes=3)
+    with db.session() as s:
+        result = upsert_papers(s, [page, kaggle_record()])
+        assert count_papers(s) == 1
+        paper = get_paper(s, "1512.03385")
+        assert paper.abstract == "We present a residual learning framework."
+        assert s.scalar(select(FeaturedPaper.paper_id)) == paper.id
+    assert result.inserted == 1 and result.featured == 1
+
+
+def test_changed_ids_follow_insert_order(db):
+    records = [kaggle_record(arxiv_id=f"2401.{i:05d}", title=f"Paper number {i}") for i in range(50)]
+    with db.session() as s:
+        result = upsert_papers(s, records)
+        uids = [s.get(Paper, pid).uid for pid in result.changed_ids]
+    assert uids == [f"2401.{i:05d}" for i in range(50)]

@@ -30,6 +30,13 @@ _DATA_COLUMNS = (
 )
 
 
+#: Every column of a new row, so that all rows of one insert have the same shape.
+_EMPTY_ROW: dict = {
+    **{column: None for column in _DATA_COLUMNS},
+    "abstract": "", "authors_text": "", "categories": "", "hidden": False,
+}
+
+
 @dataclass
 class UpsertResult:
     inserted: int = 0
@@ -134,7 +141,8 @@ def upsert_papers(session: Session, records: Iterable[PaperRecord]) -> UpsertRes
 
     inserts: list[dict] = []
     updates: list[dict] = []
-    featured: list[tuple[str, PaperRecord]] = []
+    #: (row dict, record): the row's uid is read at the end, as a merge may change it.
+    featured: list[tuple[dict, PaperRecord]] = []
     for record in batch:
         key = title_key(record.title)
         values = _row_values(record)
@@ -150,15 +158,14 @@ def upsert_papers(session: Session, records: Iterable[PaperRecord]) -> UpsertRes
         if existing is None:
             uid = record.arxiv_id or derived_paper_id(record.title)
             row = {
-                "uid": uid, "arxiv_id": record.arxiv_id, "title_key": key, "abstract": "",
-                "authors": [], "authors_text": "", "categories": "", "versions": [],
-                "source": record.source, "imported_at": now, "hidden": False, **values,
+                **_EMPTY_ROW, "uid": uid, "arxiv_id": record.arxiv_id, "title_key": key,
+                "authors": [], "versions": [], "source": record.source, "imported_at": now, **values,
             }
             row["content_hash"] = _content_hash(row)
             inserts.append(row)
             by_uid[uid] = row
             by_key.setdefault(key, row)
-            featured.append((uid, record))
+            featured.append((row, record))
             continue
         changes = _merge(existing, record, values)
         if record.arxiv_id and existing["arxiv_id"] is None:
@@ -178,11 +185,14 @@ def upsert_papers(session: Session, records: Iterable[PaperRecord]) -> UpsertRes
             result.updated += 1
         else:
             result.unchanged += 1
-        featured.append((existing["uid"], record))
+        featured.append((existing, record))
 
     if inserts:
-        ids = session.execute(insert(Paper).returning(Paper.id, sort_by_parameter_order=True), inserts).scalars().all()
-        result.changed_ids.extend(ids)
+        # One executemany of identically-shaped rows: the fast path on every
+        # driver (RETURNING would cost one statement per row on SQLite).
+        session.execute(insert(_PAPERS), inserts)
+        new_ids = dict(session.execute(select(Paper.uid, Paper.id).where(Paper.uid.in_([r["uid"] for r in inserts]))).all())
+        result.changed_ids.extend(new_ids[r["uid"]] for r in inserts)
         result.inserted = len(inserts)
     if updates:
         session.execute(update(Paper), updates)
@@ -190,8 +200,8 @@ def upsert_papers(session: Session, records: Iterable[PaperRecord]) -> UpsertRes
     return result
 
 
-def _upsert_featured(session: Session, featured: list[tuple[str, PaperRecord]], now: datetime) -> int:
-    wanted = [(uid, r) for uid, r in featured if r.featured_on is not None]
+def _upsert_featured(session: Session, featured: list[tuple[dict, PaperRecord]], now: datetime) -> int:
+    wanted = [(row["uid"], r) for row, r in featured if r.featured_on is not None]
     if not wanted:
         return 0
     ids = dict(session.execute(select(Paper.uid, Paper.id).where(Paper.uid.in_({u for u, _ in wanted}))).all())

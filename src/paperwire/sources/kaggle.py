@@ -1,0 +1,144 @@
+"""Reader for the Kaggle arXiv metadata snapshot (JSON lines, optionally gzipped).
+
+The full snapshot holds about 2.8 million records, so the per-line work is
+kept to one ``json.loads`` plus plain string operations: dates are split by
+hand instead of going through ``email.utils`` or ``strptime``, and no regular
+expression runs except the one that validates the arXiv id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from paperwire.ids import InvalidArxivId, parse_arxiv_id
+from paperwire.records import InvalidRecord, PaperRecord, PaperVersion
+from paperwire.sources.importer import iter_lines
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
+
+
+def parse_rfc_date(text: str) -> datetime:
+    """``Mon, 2 Apr 2007 19:18:42 GMT`` as a naive UTC datetime (fast path first)."""
+    parts = text.split()
+    try:
+        day, month, year, clock = parts[1], parts[2], parts[3], parts[4]
+        hour, minute, second = clock.split(":")
+        if len(parts) == 6 and parts[5] == "GMT":
+            return datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
+    except (IndexError, KeyError, ValueError):
+        pass
+    value = parsedate_to_datetime(text)  # raises ValueError/TypeError on nonsense
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _clean(text: str | None) -> str | None:
+    """Collapse newlines and runs of spaces; ``None`` for empty text."""
+    if not text:
+        return None
+    return " ".join(text.split()) or None
+
+
+def _authors(record: dict) -> list[str]:
+    """Ordered author names, from ``authors_parsed`` when present."""
+    parsed = record.get("authors_parsed")
+    if parsed:
+        names = []
+        for entry in parsed:
+            # [last, first, suffix, affiliation...] -> "First Last Suffix"
+            last, first, suffix = (list(entry[:3]) + ["", "", ""])[:3]
+            name = " ".join(f"{first or ''} {last or ''} {suffix or ''}".split())
+            if name:
+                names.append(name)
+        if names:
+            return names
+    return split_author_string(record.get("authors") or "")
+
+
+def split_author_string(text: str) -> list[str]:
+    """Split ``"A. One, B. Two and C. Three"`` into names."""
+    names = []
+    for chunk in " ".join(text.split()).replace(" and ", ", ").split(","):
+        chunk = chunk.strip()
+        if chunk:
+            names.append(chunk)
+    return names
+
+
+def _versions(raw: list | None) -> list[PaperVersion]:
+    versions = []
+    for item in raw or ():
+        label = str(item.get("version", "")).lstrip("v")
+        created = item.get("created")
+        versions.append(PaperVersion(int(label), parse_rfc_date(created) if created else None))
+    return versions
+
+
+def record_from_json(data: dict, origin: str) -> PaperRecord:
+    """One Kaggle JSON object as a :class:`PaperRecord` (raises ValueError/KeyError)."""
+    raw_id = data.get("id")
+    title = _clean(data.get("title"))
+    if not raw_id or not isinstance(raw_id, str):
+        raise ValueError("record has no 'id'")
+    if not title:
+        raise ValueError(f"record {raw_id} has no 'title'")
+    arxiv_id, id_version = parse_arxiv_id(raw_id)
+    versions = _versions(data.get("versions"))
+    if not versions and id_version:
+        versions = [PaperVersion(id_version)]
+    submitted = updated = None
+    if versions:
+        versions.sort(key=lambda v: v.version)
+        submitted = versions[0].created if versions[0].version == 1 else None
+        updated = versions[-1].created
+    if updated is None and data.get("update_date"):
+        updated = datetime.fromisoformat(data["update_date"])
+    categories = (data.get("categories") or "").split()
+    return PaperRecord(
+        title=title,
+        abstract=_clean(data.get("abstract")) or "",
+        arxiv_id=arxiv_id,
+        authors=_authors(data),
+        categories=categories,
+        submitted=submitted,
+        updated=updated,
+        versions=versions,
+        doi=(data.get("doi") or "").strip() or None,
+        journal_ref=_clean(data.get("journal-ref")),
+        comments=_clean(data.get("comments")),
+        license=(data.get("license") or "").strip() or None,
+        source="kaggle",
+        origin=origin,
+    )
+
+
+def read_kaggle(path: Path, **_options) -> Iterator[PaperRecord | InvalidRecord]:
+    """Stream the records of a Kaggle snapshot file (``.jsonl`` or ``.jsonl.gz``).
+
+    Blank lines are skipped. A line that is not a JSON object, lacks ``id`` or
+    ``title``, or has an id/date that does not parse becomes an
+    :class:`InvalidRecord` naming ``file:line``; reading goes on after it.
+    """
+    loads = json.loads
+    for number, line in iter_lines(path):
+        if not line or line.isspace():
+            continue
+        origin = f"{path}:{number}"
+        try:
+            data = loads(line)
+        except ValueError as exc:
+            yield InvalidRecord(origin, f"not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(data, dict):
+            yield InvalidRecord(origin, f"expected a JSON object, got {type(data).__name__}")
+            continue
+        try:
+            yield record_from_json(data, origin)
+        except InvalidArxivId as exc:
+            yield InvalidRecord(origin, str(exc))
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+            yield InvalidRecord(origin, f"bad record: {exc}")
