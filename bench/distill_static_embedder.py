@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.metadata
 import json
 import os
 import sys
@@ -46,6 +47,26 @@ def teacher_dir() -> Path:
     return path
 
 
+def wordfreq_sif_weights(tokenizer, a: float):
+    """SIF weights a / (a + p(token)) with p from English word frequencies (wordfreq).
+
+    Each word's frequency is added to every token it tokenises into; tokens never seen get
+    the smallest observed probability (i.e. weight close to 1).
+    """
+    import numpy as np
+    from wordfreq import get_frequency_dict
+
+    freqs = get_frequency_dict("en", wordlist="large")
+    words = list(freqs)
+    counts = np.zeros(tokenizer.get_vocab_size(with_added_tokens=True), dtype=np.float64)
+    for word, enc in zip(words, tokenizer.encode_batch(words, add_special_tokens=False)):
+        for i in enc.ids:
+            counts[i] += freqs[word]
+    p = counts / counts.sum()
+    p[p == 0] = p[p > 0].min()
+    return (a / (a + p)).astype(np.float32)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--teacher", type=Path, default=None, help="local sentence-transformers model dir")
@@ -53,7 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--name", default="paperwire-static-v1")
     ap.add_argument("--version", default="1")
     ap.add_argument("--pca-dims", type=int, default=256, help="0 = no PCA (keep 384)")
-    ap.add_argument("--sif", type=float, default=1e-4, help="SIF coefficient; 0 = no weighting")
+    ap.add_argument("--sif", type=float, default=1e-4, help="SIF coefficient a (weight = a / (a + p(token))); 0 = none")
+    ap.add_argument(
+        "--weighting",
+        choices=["zipf", "wordfreq"],
+        default="zipf",
+        help="token probabilities p for SIF: 'zipf' = model2vec's Zipf-by-vocabulary-rank estimate; "
+        "'wordfreq' = real English token frequencies (wordfreq 'large' list pushed through the tokenizer)",
+    )
     ap.add_argument("--max-tokens", type=int, default=512, help="runtime truncation stored in meta.json")
     ap.add_argument("--dtype", default="float16", choices=["float16", "float32"])
     args = ap.parse_args(argv)
@@ -69,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     model = distill(
         model_name=str(teacher),
         pca_dims=args.pca_dims or None,
-        sif_coefficient=args.sif or None,
+        sif_coefficient=(args.sif or None) if args.weighting == "zipf" else None,
         device="cpu",
         quantize_to="float32",
     )
@@ -79,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
 
     emb = np.asarray(model.embedding, dtype=np.float32)
     tok = model.tokenizer
+    if args.weighting == "wordfreq" and args.sif:
+        emb = emb * wordfreq_sif_weights(tok, args.sif)[:, None]
     tok.no_truncation()
     tok.no_padding()
     if tok.get_vocab_size(with_added_tokens=True) != emb.shape[0]:
@@ -110,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
             "torch_version": torch.__version__,
             "pca_dims": args.pca_dims or None,
             "sif_coefficient": args.sif or None,
+            "sif_token_probabilities": (
+                "model2vec Zipf estimate from vocabulary rank"
+                if args.weighting == "zipf"
+                else f"wordfreq {importlib.metadata.version('wordfreq')} English 'large' word frequencies, tokenised"
+            ),
             "vocabulary": "teacher WordPiece vocabulary ([unused*] removed)",
             "distill_seconds": round(took, 1),
         },

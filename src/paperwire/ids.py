@@ -23,6 +23,9 @@ _PREFIXES = re.compile(
 )
 
 
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
 class InvalidArxivId(ValueError):
     """Raised for text that is not an arXiv identifier."""
 
@@ -60,10 +63,11 @@ def is_arxiv_id(text: str) -> bool:
 
 def normalise_title(title: str) -> str:
     """Lower-case, accent-free, punctuation-free, single-spaced title."""
-    text = unicodedata.normalize("NFKD", title)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[^0-9a-z]+", " ", text.lower())
-    return " ".join(text.split())
+    text = title
+    if not text.isascii():  # most titles are ASCII: skip the slow path
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _NON_ALNUM.sub(" ", text.lower()).strip()
 
 
 def title_key(title: str) -> str:

@@ -127,7 +127,8 @@ def upsert_papers(session: Session, records: Iterable[PaperRecord]) -> UpsertRes
     if not batch:
         return result
     now = utcnow()
-    keys = {title_key(r.title) for r in batch}
+    keys_in_order = [title_key(r.title) for r in batch]
+    keys = set(keys_in_order)
     uids = {r.arxiv_id for r in batch if r.arxiv_id}
     rows = session.execute(
         select(_PAPERS).where((_PAPERS.c.uid.in_(uids)) | (_PAPERS.c.title_key.in_(keys)))
@@ -143,8 +144,7 @@ def upsert_papers(session: Session, records: Iterable[PaperRecord]) -> UpsertRes
     updates: list[dict] = []
     #: (row dict, record): the row's uid is read at the end, as a merge may change it.
     featured: list[tuple[dict, PaperRecord]] = []
-    for record in batch:
-        key = title_key(record.title)
+    for record, key in zip(batch, keys_in_order):
         values = _row_values(record)
         existing = None
         if record.arxiv_id:
