@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
@@ -77,6 +77,7 @@ def import_(
     map_: Annotated[Optional[list[str]], typer.Option("--map", help="CSV column mapping FIELD=COLUMN (e.g. --map title=Paper Title).")] = None,
     batch_size: Annotated[int, typer.Option(help="Records per transaction.")] = 0,
     embed: Annotated[Optional[bool], typer.Option("--embed/--no-embed", help="Embed new papers for semantic search (default: $PAPERWIRE_EMBED_ON_IMPORT).")] = None,
+    bulk: Annotated[bool, typer.Option("--bulk", help="Large imports: build the search index once at the end instead of per row (single writer only).")] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -97,7 +98,10 @@ def import_(
         options["column_map"] = mapping
     on_changed = _embed_callback(database) if (settings.embed_on_import if embed is None else embed) else None
     reports = {}
-    with _progress() as progress:
+    from paperwire.index.lexical import bulk_loading
+
+    loading = bulk_loading(database) if bulk else nullcontext()
+    with loading, _progress() as progress:
         for path in paths:
             try:
                 fmt = detect_format(path) if format == "auto" else format
@@ -273,6 +277,24 @@ def similar(
         raise typer.Exit(1) from exc
     rows = [paper_summary(hit.paper, hit.score) for hit in hits]
     _print_json(rows) if as_json else _print_table(rows, title=f"Similar to {paper_id}")
+
+
+index_app = typer.Typer(help="Maintain the search indexes.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+
+@index_app.command("rebuild")
+def index_rebuild(
+    vectors: Annotated[bool, typer.Option("--vectors/--no-vectors", help="Also re-embed every paper and rebuild the vector index.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Re-create the lexical index (and optionally the vector index) from the papers table."""
+    from paperwire.index.lexical import rebuild_lexical_index
+
+    database = _open(db)
+    console.print(f"lexical index: {rebuild_lexical_index(database)} papers indexed")
+    if vectors:
+        embed(rebuild=True, db=db)
 
 
 @app.command()

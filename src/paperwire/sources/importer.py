@@ -85,10 +85,11 @@ def import_items(
             result = upsert_papers(session, batch)
             if resume_key:
                 _save_progress(session, resume_key, position, finished=False)
-        report.result.add(result)
-        batch.clear()
         if on_changed and result.changed_ids:
             on_changed(result.changed_ids)
+        result.changed_ids = []  # counts only: a 2.8M-record import must not grow
+        report.result.add(result)
+        batch.clear()
         if on_progress:
             on_progress(report.read, report.result)
 

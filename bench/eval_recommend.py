@@ -1,0 +1,257 @@
+"""Recommendation quality and latency, in one run.
+
+**Quality.** A throw-away database gets the bundled demo corpus (~450 papers,
+embedded with the configured embedder). The 200 Kaggle records carry arXiv
+categories; their primary *archive* (``hep-th``, ``math``, ``cond-mat`` …) is
+the label. Simulated users like one archive (or two), and for each of
+``--repeats`` seeds they upvote ``--positives`` papers of the liked
+archive(s) and dismiss ``--negatives`` papers of other archives — through the
+real store functions. Every other labelled paper is a candidate; a candidate
+is relevant when its archive is liked. precision@10 over the candidates for:
+
+* **model** — the production path: ``recommend(session, user_id)`` (dense
+  logistic regression + lexical profile, trained from the stored signals,
+  sampled background from the whole database), its list restricted to the
+  candidates;
+* **dense only** — the same dense classifier without the lexical re-rank;
+* **lexical only (TF-IDF LR)** — arxiv-sanity's model: a logistic regression
+  on TF-IDF features of title+abstract, same examples and weights;
+* **popularity** — candidates ordered by how many *other* simulated users
+  upvoted them (leave-this-user-out "most popular"), ties by id.
+
+**Latency.** On a large SQLite database (``--db``, e.g. 100k synthetic papers
+from ``bench/generate_corpus.py`` imported with ``bench/import_throughput.py``
+and embedded with ``paperwire embed``): one user with upvotes, dismissals and
+a followed category; time to first result (vector matrix load + training),
+retraining after a new signal, and warm ``recommend()`` calls (cached model,
+with explanations).
+
+    python bench/eval_recommend.py
+    python bench/eval_recommend.py --db /tmp/rec-100k.db --data-dir /tmp/rec-100k.data
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+
+def _setup_env(db_file: Path, data_dir: Path) -> None:
+    os.environ["PAPERWIRE_DATABASE_URL"] = f"sqlite:///{db_file}"
+    os.environ["PAPERWIRE_DATA_DIR"] = str(data_dir)
+    from paperwire.settings import get_settings
+
+    get_settings.cache_clear()
+
+
+def _precision(ranked: list[int], relevant: set[int], k: int = 10) -> float:
+    top = ranked[:k]
+    return sum(1 for pid in top if pid in relevant) / k
+
+
+def quality(args) -> dict[str, list[float]]:
+    tmp = Path(tempfile.mkdtemp(prefix="pw-eval-rec-"))
+    _setup_env(tmp / "eval.db", tmp / "data")
+    from sqlalchemy import select
+
+    from paperwire.demo import load_demo
+    from paperwire.index.embeddings import paper_text
+    from paperwire.rank import recommend as rec
+    from paperwire.rank.usermodel import (
+        BACKGROUND_RATIO, NEGATIVE_WEIGHT, fit_logistic, tokens,
+    )
+    from paperwire.store.community import create_user, vote
+    from paperwire.store.db import open_database
+    from paperwire.store.library import dismiss
+    from paperwire.store.models import Paper
+
+    db = open_database()
+    load_demo(db, log=lambda *_: None)
+    with db.session() as session:
+        papers = list(session.scalars(select(Paper).order_by(Paper.id)))
+    labelled = {p.id: p.primary_category.split(".")[0] for p in papers if p.primary_category}
+    by_archive: dict[str, list[int]] = defaultdict(list)
+    for pid, archive in labelled.items():
+        by_archive[archive].append(pid)
+    big = sorted((a for a, ids in by_archive.items() if len(ids) >= args.min_archive), key=lambda a: -len(by_archive[a]))
+    tastes = [(a,) for a in big] + [("hep-th", "gr-qc"), ("hep-ph", "hep-th"), ("astro-ph", "gr-qc"), ("math", "physics")]
+    tastes = [t for t in tastes if all(a in by_archive for a in t)]
+    text = {p.id: paper_text(p.title, p.abstract or "") for p in papers}
+    all_ids = [p.id for p in papers]
+
+    # TF-IDF over the whole database (what arxiv-sanity computes).
+    docs = {pid: Counter(tokens(text[pid])) for pid in all_ids}
+    df = Counter(t for d in docs.values() for t in d)
+    vocab = {t: i for i, t in enumerate(sorted(t for t, c in df.items() if c >= 2))}
+    n_docs = len(all_ids)
+    tfidf = np.zeros((n_docs, len(vocab)), dtype=np.float32)
+    row_of = {pid: i for i, pid in enumerate(all_ids)}
+    for pid, d in docs.items():
+        for t, c in d.items():
+            if t in vocab:
+                tfidf[row_of[pid], vocab[t]] = (1 + math.log(c)) * (math.log((n_docs + 1) / (df[t] + 1)) + 1)
+    tfidf /= np.maximum(np.linalg.norm(tfidf, axis=1, keepdims=True), 1e-9)
+
+    # Simulated users, created through the real store.
+    users = []
+    with db.session() as session:
+        for t_index, taste in enumerate(tastes):
+            liked = [pid for a in taste for pid in by_archive[a]]
+            others = [pid for pid in labelled if labelled[pid] not in taste]
+            for r in range(args.repeats):
+                rng = random.Random(1000 * t_index + r)
+                pos = rng.sample(liked, min(args.positives, len(liked) - 3))
+                neg = rng.sample(others, args.negatives)
+                user = create_user(session, f"sim{t_index}_{r}", "simulated-user-pw")
+                for pid in pos:
+                    vote(session, user, session.get(Paper, pid))
+                for pid in neg:
+                    dismiss(session, user.id, pid)
+                users.append({"id": user.id, "taste": taste, "pos": pos, "neg": neg})
+    liked_by = Counter(pid for u in users for pid in u["pos"])
+
+    rows: dict[str, list[float]] = defaultdict(list)
+    per_taste: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    with db.session() as session:
+        rec.clear_model_cache()
+        matrix = rec.vector_matrix(session, rec.embedder_name())
+        for u in users:
+            train = set(u["pos"]) | set(u["neg"])
+            candidates = [pid for pid in labelled if pid not in train]
+            relevant = {pid for pid in candidates if labelled[pid] in u["taste"]}
+            cand_set = set(candidates)
+            results = {}
+            ranked = rec.recommend(session, u["id"], limit=len(all_ids), with_reasons=False)
+            results["model"] = [r.paper.id for r in ranked if r.paper.id in cand_set]
+
+            model, signals, _ = rec.user_model(session, u["id"])
+            rows_c, _ = matrix.rows_of(candidates)
+            dense = model.dense_logits(matrix.X[rows_c])
+            results["dense only"] = [candidates[i] for i in np.argsort(-dense, kind="stable")]
+
+            rng = random.Random(u["id"])
+            bg = [pid for pid in rng.sample(all_ids, min(len(all_ids), 300)) if pid not in train]
+            X = tfidf[[row_of[p] for p in u["pos"] + u["neg"] + bg]]
+            y = np.array([1] * len(u["pos"]) + [0] * (len(u["neg"]) + len(bg)))
+            w = np.array([1.0] * len(u["pos"]) + [NEGATIVE_WEIGHT] * len(u["neg"])
+                         + [BACKGROUND_RATIO * len(u["pos"]) / max(1, len(bg))] * len(bg))
+            lr = fit_logistic(X, y, w)
+            lex = lr.logits(tfidf[[row_of[p] for p in candidates]])
+            results["lexical only (TF-IDF LR)"] = [candidates[i] for i in np.argsort(-lex, kind="stable")]
+            pop = {pid: liked_by[pid] - (1 if pid in u["pos"] else 0) for pid in candidates}
+            results["popularity"] = sorted(candidates, key=lambda pid: (-pop[pid], pid))
+            for name, ranking in results.items():
+                p10 = _precision(ranking, relevant)
+                rows[name].append(p10)
+                per_taste["+".join(u["taste"])][name].append(p10)
+    db.close()
+    print(f"\n## Quality: {len(users)} simulated users ({len(tastes)} tastes × {args.repeats} seeds), "
+          f"{args.positives} upvotes + {args.negatives} dismissals each, {len(labelled)} labelled papers, "
+          f"{len(all_ids)} in the database\n")
+    print("| ranking | precision@10 (mean ± s.e.) |")
+    print("|---|---|")
+    for name, values in rows.items():
+        se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
+        print(f"| {name} | {statistics.mean(values):.3f} ± {se:.3f} |")
+    print("\nPer taste (mean precision@10):\n")
+    names = list(rows)
+    print("| taste | share of candidates | " + " | ".join(names) + " |")
+    print("|---|---|" + "---|" * len(names))
+    for taste, values in per_taste.items():
+        share = sum(1 for pid in labelled if labelled[pid] in taste.split("+")) / len(labelled)
+        print(f"| {taste} | {share:.2f} | " + " | ".join(f"{statistics.mean(values[n]):.2f}" for n in names) + " |")
+    return rows
+
+
+def latency(args) -> None:
+    from sqlalchemy import func, select
+
+    _setup_env(Path(args.db), Path(args.data_dir))
+    from paperwire.rank import recommend as rec
+    from paperwire.rank.vector_matrix import clear_cache
+    from paperwire.store.community import create_user, get_user, vote
+    from paperwire.store.db import open_database
+    from paperwire.store.library import dismiss, follow, save_paper
+    from paperwire.store.models import Paper
+
+    db = open_database()
+    with db.session() as session:
+        n = session.scalar(select(func.count()).select_from(Paper))
+        user = get_user(session, "latency_user") or create_user(session, "latency_user", "latency-password")
+        uid = user.id
+        rng = random.Random(7)
+        ids = list(session.scalars(select(Paper.id).where(Paper.categories.like("% hep-th %")).limit(200)))
+        others = list(session.scalars(select(Paper.id).where(Paper.categories.like("% cs.CV %")).limit(50)))
+        for pid in rng.sample(ids, 10):
+            vote(session, user, session.get(Paper, pid))
+        for pid in rng.sample(ids, 3):
+            save_paper(session, uid, pid)
+        for pid in rng.sample(others, 3):
+            dismiss(session, uid, pid)
+        follow(session, uid, "category", "hep-th")
+    clear_cache()
+    rec.clear_model_cache()
+    timings: dict[str, list[float]] = defaultdict(list)
+    with db.session() as session:
+        t = time.perf_counter()
+        rec.recommend(session, uid, limit=20)
+        timings["first call (load vector matrix + train + rank)"].append(time.perf_counter() - t)
+    for i in range(args.latency_runs):
+        with db.session() as session:
+            t = time.perf_counter()
+            out = rec.recommend(session, uid, limit=20)
+            timings["warm: cached model, 20 results with reasons"].append(time.perf_counter() - t)
+    for i in range(args.latency_runs):
+        with db.session() as session:
+            t = time.perf_counter()
+            rec.recommend_for_user(session, uid, limit=20)
+            timings["warm: cached model, no reasons (digests)"].append(time.perf_counter() - t)
+    for i in range(max(3, args.latency_runs // 4)):
+        with db.session() as session:
+            dismiss(session, uid, others[10 + i])
+        with db.session() as session:
+            t = time.perf_counter()
+            rec.recommend(session, uid, limit=20)
+            timings["after a new dismissal (retrain + rank)"].append(time.perf_counter() - t)
+    db.close()
+    print(f"\n## Latency: {n:,} papers, {len(out)} results, {args.latency_runs} runs\n")
+    print("| step | p50 ms | p95 ms | max ms |")
+    print("|---|---|---|---|")
+    for name, values in timings.items():
+        values = sorted(v * 1000 for v in values)
+        p95 = values[min(len(values) - 1, int(0.95 * len(values)))]
+        print(f"| {name} | {statistics.median(values):.1f} | {p95:.1f} | {values[-1]:.1f} |")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--positives", type=int, default=5)
+    parser.add_argument("--negatives", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--min-archive", type=int, default=12)
+    parser.add_argument("--db", help="large SQLite database (embedded) for the latency part")
+    parser.add_argument("--data-dir", help="data folder of --db (default: <db>.data)")
+    parser.add_argument("--latency-runs", type=int, default=20)
+    parser.add_argument("--skip-quality", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.skip_quality:
+        quality(args)
+    if args.db:
+        if not Path(args.db).exists():
+            sys.exit(f"no database at {args.db}")
+        args.data_dir = args.data_dir or args.db + ".data"
+        latency(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Import a generated corpus into a fresh SQLite database and report throughput.
+
+Uses the real pipeline (``read_path`` + ``import_items``, no embeddings) and
+prints papers/s, peak RSS and RSS sampled over time, to show that memory
+stays flat however large the file is.
+
+    python bench/import_throughput.py /tmp/corpus-100k.jsonl.gz --db /tmp/bench-100k.db
+    python bench/import_throughput.py FILE --db DB --no-fts-triggers   # bulk mode, then one rebuild
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import resource
+import sys
+import time
+from pathlib import Path
+
+from paperwire.index.lexical_sqlite import deferred_indexing
+from paperwire.sources.formats import read_path
+from paperwire.sources.importer import import_items
+from paperwire.store.db import open_database
+
+
+def rss_mb() -> float:
+    """Current resident set size (Linux /proc), in MiB."""
+    try:
+        with open("/proc/self/statm") as handle:
+            pages = int(handle.read().split()[1])
+        return pages * resource.getpagesize() / 2**20
+    except OSError:
+        return float("nan")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--db", type=Path, required=True, help="SQLite file to create (must not exist)")
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--no-fts-triggers", action="store_true",
+                        help="drop the FTS5 triggers while importing and rebuild the index once at the end")
+    args = parser.parse_args(argv)
+    if args.db.exists():
+        parser.error(f"{args.db} exists; the benchmark needs a fresh database")
+    db = open_database(f"sqlite:///{args.db}")
+    samples: list[tuple[float, int, float]] = []
+    started = time.perf_counter()
+
+    def on_progress(read: int, _result) -> None:
+        if read % 20_000 < args.batch_size:
+            elapsed = time.perf_counter() - started
+            samples.append((elapsed, read, rss_mb()))
+            print(f"\r{read:,} papers  {read / elapsed:,.0f}/s  RSS {rss_mb():.0f} MiB", end="", file=sys.stderr)
+
+    with deferred_indexing(db.engine) if args.no_fts_triggers else contextlib.nullcontext():
+        report = import_items(db, read_path(args.corpus, "kaggle"), batch_size=args.batch_size,
+                              on_progress=on_progress)
+        import_s = time.perf_counter() - started
+    rebuild_s = time.perf_counter() - started - import_s
+    total_s = import_s + rebuild_s
+    db.close()
+    size_mb = sum(p.stat().st_size for p in args.db.parent.glob(args.db.name + "*")) / 2**20
+    print(file=sys.stderr)
+    print(f"corpus: {args.corpus}  papers: {report.result.inserted:,} new, {report.invalid} invalid")
+    print(f"FTS triggers during import: {'no (rebuilt after)' if args.no_fts_triggers else 'yes'}")
+    print(f"import: {import_s:.1f} s = {report.read / import_s:,.0f} papers/s")
+    if args.no_fts_triggers:
+        print(f"index rebuild: {rebuild_s:.1f} s; overall {report.read / total_s:,.0f} papers/s")
+    print(f"peak RSS: {peak_rss_mb():.0f} MiB; database size: {size_mb:,.0f} MiB")
+    print("RSS over time (s, papers, MiB): " + ", ".join(f"({t:.0f}, {n:,}, {m:.0f})" for t, n, m in samples))
+
+
+if __name__ == "__main__":
+    main()

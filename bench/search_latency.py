@@ -1,0 +1,109 @@
+"""Lexical search latency (p50/p95/p99) on an existing database, as a markdown table.
+
+Queries are drawn from the database itself so they match its vocabulary:
+1-3 content words of random titles/abstracts, phrases cut from abstracts,
+and the same with ``cat:`` / ``after:`` filters; plus filter-only queries.
+
+    python bench/search_latency.py --db /tmp/bench-100k.db --queries 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from paperwire.index.query import STOPWORDS, parse_query, terms
+from paperwire.index.search import lexical_search
+from paperwire.store.db import open_database
+from paperwire.store.models import Paper
+
+CATS = ["cs.LG", "cs", "math", "hep-th", "cs.CV", "quant-ph", "stat.ML", "astro-ph"]
+
+
+def sample_texts(db, n: int, rng: random.Random) -> list[tuple[str, str]]:
+    with db.session() as session:
+        top = session.scalar(select(func.max(Paper.id))) or 0
+        ids = [rng.randint(1, top) for _ in range(n)]
+        return [(t, a) for t, a in session.execute(select(Paper.title, Paper.abstract).where(Paper.id.in_(ids)))]
+
+
+def make_queries(texts: list[tuple[str, str]], n: int, rng: random.Random) -> dict[str, list[str]]:
+    kinds: dict[str, list[str]] = {"1 word": [], "2 words": [], "3 words": [], "phrase": [],
+                                   "words + cat:/after:": [], "filters only": []}
+    for i in range(n):
+        title, abstract = texts[i % len(texts)]
+        words = [w for w in terms(title + " " + abstract) if w not in STOPWORDS and len(w) > 2]
+        if len(words) < 3:
+            continue
+        k = i % 5
+        if k < 3:
+            kinds[f"{k + 1} word" + ("s" if k else "")].append(" ".join(rng.sample(words, k + 1)))
+        elif k == 3:
+            tokens = abstract.split()
+            start = rng.randrange(max(1, len(tokens) - 2))
+            kinds["phrase"].append('"' + " ".join(tokens[start:start + 2]) + '"')
+        else:
+            kinds["words + cat:/after:"].append(
+                f"{' '.join(rng.sample(words, 2))} cat:{rng.choice(CATS)} after:{rng.randint(2010, 2024)}")
+        if i % 10 == 0:
+            kinds["filters only"].append(f"cat:{rng.choice(CATS)} after:{rng.randint(2010, 2025)}-0{rng.randint(1, 9)}")
+    return kinds
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--limit", type=int, default=10)
+    parser.add_argument("--sort", default="relevance", choices=["relevance", "date"])
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    if not args.db.exists():
+        parser.error(f"{args.db} does not exist")
+    rng = random.Random(args.seed)
+    db = open_database(f"sqlite:///{args.db}")
+    with db.session() as session:
+        count = session.scalar(select(func.count()).select_from(Paper))
+    kinds = make_queries(sample_texts(db, args.queries, rng), args.queries, rng)
+    for queries in kinds.values():  # warm the page cache once
+        for q in queries[:3]:
+            lexical_search(db, parse_query(q), limit=args.limit, sort=args.sort)
+    print(f"{count:,} papers, top-{args.limit}, sort={args.sort}, one run each (times include loading papers and snippets)\n")
+    print("| queries | n | p50 ms | p95 ms | p99 ms | max ms | CPU p50 / p95 ms | mean total |")
+    print("|---|---|---|---|---|---|---|---|")
+    everything: list[float] = []
+    all_cpu: list[float] = []
+    for kind, queries in kinds.items():
+        times, cpu, totals = [], [], []
+        for q in queries:
+            t0, c0 = time.perf_counter(), time.process_time()
+            results = lexical_search(db, parse_query(q), limit=args.limit, sort=args.sort)
+            times.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
+            totals.append(results.total or 0)
+        if not times:
+            continue
+        everything += times
+        all_cpu += cpu
+        print(f"| {kind} | {len(times)} | {percentile(times, 50):.1f} | {percentile(times, 95):.1f} | "
+              f"{percentile(times, 99):.1f} | {max(times):.1f} | {percentile(cpu, 50):.1f} / {percentile(cpu, 95):.1f} | "
+              f"{statistics.mean(totals):,.0f} |")
+    print(f"| **all** | {len(everything)} | {percentile(everything, 50):.1f} | {percentile(everything, 95):.1f} | "
+          f"{percentile(everything, 99):.1f} | {max(everything):.1f} | "
+          f"{percentile(all_cpu, 50):.1f} / {percentile(all_cpu, 95):.1f} | |")
+    print("\nCPU = process CPU time per query: close to the latency of an otherwise idle machine.")
+    db.close()
+
+
+if __name__ == "__main__":
+    main()

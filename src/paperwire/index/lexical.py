@@ -1,0 +1,137 @@
+"""Lexical (keyword) search: the interface every database backend implements.
+
+SQLite answers with FTS5 (:mod:`paperwire.index.lexical_sqlite`); a
+PostgreSQL backend would answer the same calls with ``tsvector``. What is not
+backend-specific lives here: the result types and the SQL filters for
+``author:``-free metadata (categories, dates, hidden papers), written with
+SQLAlchemy Core so every backend — and the semantic search — applies them
+identically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy.orm import Session
+
+from paperwire.index.query import ParsedQuery
+from paperwire.store.models import Paper
+
+if TYPE_CHECKING:
+    from paperwire.store.db import Database
+
+Sort = Literal["relevance", "date"]
+SORTS: tuple[str, ...] = ("relevance", "date")
+
+
+@dataclass(frozen=True, slots=True)
+class LexicalHit:
+    paper_id: int
+    #: Higher is better (a negated BM25 for FTS5); 0.0 for filter-only queries.
+    score: float
+
+
+@dataclass(slots=True)
+class LexicalPage:
+    hits: list[LexicalHit]
+    #: Number of matching papers, or None when there are too many to count
+    #: cheaply (SQLite: more than 10,000 with metadata filters, or a
+    #: filter-only query before its last page).
+    total: int | None
+    #: "all" when every word had to match, "any" when that found nothing and
+    #: the backend fell back to papers matching any of the words.
+    matched: str = "all"
+
+
+class LexicalIndex(Protocol):
+    """A keyword index over papers (title > abstract > authors)."""
+
+    def search(
+        self, session: Session, query: ParsedQuery, *, limit: int, offset: int = 0, sort: str = "relevance"
+    ) -> LexicalPage:
+        """One page of matching, visible papers in ``sort`` order."""
+        ...
+
+    def matching_ids(self, session: Session, query: ParsedQuery, paper_ids: list[int]) -> set[int]:
+        """Which of ``paper_ids`` satisfy the query's text terms and filters (for re-checking other results)."""
+        ...
+
+    def rebuild(self, session: Session) -> int:
+        """Re-index every visible paper from the papers table; returns how many."""
+        ...
+
+
+def category_condition(categories: list[str]) -> ColumnElement[bool] | None:
+    """Papers in any of ``categories`` or their sub-categories (see ``query`` docs).
+
+    ``papers.categories`` is space-padded (" cs.LG cs.AI "), so ``cs`` becomes
+    ``LIKE '% cs %' OR LIKE '% cs.%'`` — exact archive/category or a child,
+    never a longer name such as ``cs-foo`` or ``math-ph`` for ``math``.
+    """
+    if not categories:
+        return None
+    column = func.lower(Paper.categories)
+    parts = []
+    for category in categories:
+        value = category.lower()  # parser guarantees [a-z.-] only: no LIKE wildcards
+        parts.append(column.like(f"% {value} %"))
+        parts.append(column.like(f"% {value}.%"))
+    return or_(*parts)
+
+
+def filter_conditions(query: ParsedQuery) -> list[ColumnElement[bool]]:
+    """SQL conditions on ``papers`` for the query's metadata filters and visibility.
+
+    ``author:`` is not here: names are matched by the text index, which
+    knows about word boundaries and accents.
+    """
+    conditions: list[ColumnElement[bool]] = [Paper.hidden.is_(False)]
+    cats = category_condition(query.categories)
+    if cats is not None:
+        conditions.append(cats)
+    if query.after:
+        conditions.append(Paper.submitted_at >= datetime.combine(query.after, time()))
+    if query.before:
+        conditions.append(Paper.submitted_at < datetime.combine(query.before, time()))
+    return conditions
+
+
+def date_order() -> list:
+    """Newest first, papers without a date last, ties by id (stable paging)."""
+    return [Paper.submitted_at.desc().nulls_last(), Paper.id.desc()]
+
+
+def get_lexical_index(dialect: str) -> LexicalIndex:
+    """The lexical index for a database dialect name (``Database.dialect``)."""
+    if dialect == "sqlite":
+        from paperwire.index.lexical_sqlite import Fts5Index
+
+        return Fts5Index()
+    if dialect == "postgresql":
+        raise ValueError("PostgreSQL lexical search is not implemented yet; use SQLite for now")
+    raise ValueError(f"no lexical search for database dialect {dialect!r}")
+
+
+def bulk_loading(db: Database):
+    """Context manager for large imports: index for search once at the end.
+
+    SQLite drops the FTS5 sync triggers and rebuilds the index afterwards
+    (about 3x cheaper than indexing row by row); other backends index as
+    they go, so this is a no-op there.
+    """
+    from contextlib import nullcontext
+
+    if db.dialect == "sqlite":
+        from paperwire.index.lexical_sqlite import deferred_indexing
+
+        return deferred_indexing(db.engine)
+    return nullcontext()
+
+
+def rebuild_lexical_index(db: Database) -> int:
+    """Re-create the lexical index from the papers table; returns rows indexed."""
+    with db.session() as session:
+        return get_lexical_index(db.dialect).rebuild(session)
