@@ -235,6 +235,27 @@ def harvest_oai_cmd(
     _print_json(report.as_dict()) if as_json else console.print(report.summary())
 
 
+@harvest_app.command("queue")
+def harvest_queue_cmd(
+    base_url: Annotated[Optional[str], typer.Option("--base-url", help="API endpoint (default $PAPERWIRE_ARXIV_API_URL).")] = None,
+    delay: Annotated[Optional[float], typer.Option(help="Seconds between requests (default 3).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fetch papers queued by library imports (arXiv ids not yet in the database)."""
+    from paperwire.sources.harvest_queue import process_harvest_queue
+
+    settings = get_settings()
+    database = _open(db)
+    with _harvest_errors():
+        report = process_harvest_queue(
+            database, base_url=base_url or settings.arxiv_api_url,
+            delay=settings.harvest_delay if delay is None else delay,
+            on_changed=_embed_callback(database) if settings.embed_on_import else None,
+        )
+    _print_json(report.as_dict()) if as_json else console.print(report.summary())
+
+
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help='Words, "phrases", -excluded, author:NAME, cat:cs.LG, after:/before:YYYY-MM-DD.')],
@@ -300,15 +321,23 @@ def index_rebuild(
 @app.command()
 def embed(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed everything and rebuild the vector index.")] = False,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Embed in N processes on this machine.")] = 1,
+    ray: Annotated[Optional[str], typer.Option("--ray", metavar="ADDRESS", help="Embed as tasks on a Ray cluster (host:port, 'auto' or 'local'; needs paperwire[ray]).")] = None,
     db: DbOption = None,
 ) -> None:
-    """Embed papers that are new or changed and update the vector index."""
-    from paperwire.index.vectors import embed_all
+    """Embed papers that are new or changed and update the vector index (one backfill at a time)."""
+    from paperwire.index.backfill import BackfillFailed, backfill
+    from paperwire.store.locks import JobBusy
 
     database = _open(db)
-    with _progress() as progress:
-        task = progress.add_task("embedding", total=None, rate="")
-        report = embed_all(database, rebuild=rebuild, on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+    try:
+        with _progress() as progress:
+            task = progress.add_task("embedding", total=None, rate="")
+            report = backfill(database, workers=workers, ray_address=ray, rebuild=rebuild,
+                              on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+    except (JobBusy, BackfillFailed, ImportError, ConnectionError) as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
     console.print(report.summary())
 
 

@@ -1,4 +1,6 @@
-"""The bundled demo corpus: five Daily-Papers pages and 200 Kaggle records."""
+"""The bundled demo corpus: five Daily-Papers pages and 200 Kaggle records,
+plus a few demo accounts, votes, comments and a saved library so that every
+page of the demo site has something to show."""
 
 from __future__ import annotations
 
@@ -6,9 +8,12 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
+from paperwire.index.vectors import embed_paper_ids
+from paperwire.rank.demo_library import load_demo_library
 from paperwire.sources.formats import read_path
 from paperwire.sources.importer import import_items
 from paperwire.store.db import Database
+from paperwire.web.demo_users import load_demo_community
 
 
 def demo_files() -> list[Path]:
@@ -24,15 +29,9 @@ def load_demo(db: Database, log: Callable[[str], object] = print) -> str:
         report = import_items(db, read_path(path), on_changed=changed.extend)
         inserted += report.result.inserted
         updated += report.result.updated
-    try:
-        from paperwire.index.vectors import embed_paper_ids
-    except ImportError:
-        pass
-    else:
-        if changed:
-            log(f"embedding {len(changed)} papers …")
-            embed_paper_ids(db, changed)
-    from paperwire.web.demo_users import load_demo_community
-
+    if changed:
+        log(f"embedding {len(changed)} papers …")
+        embed_paper_ids(db, changed)
     community = load_demo_community(db)
+    load_demo_library(db)
     return f"{inserted} new papers, {updated} updated; {community}"

@@ -165,6 +165,7 @@ class DigestBuilder:
         self._texts: list[str] = []
         self._stamps: list[float] = []
         self._by_uid: dict[str, int] = {}
+        self._by_id: dict[int, int] = {}
         self._load()
 
     # -- loading -----------------------------------------------------------
@@ -195,6 +196,7 @@ class DigestBuilder:
             return self._by_uid[paper.uid]
         index = len(self.items)
         self._by_uid[paper.uid] = index
+        self._by_id[paper.id] = index
         item = DigestItem(
             uid=paper.uid, title=paper.title, authors=list(paper.authors or []),
             categories=paper.category_list, abstract=paper.abstract or "", url=paper_url(paper.uid),
@@ -249,11 +251,24 @@ class DigestBuilder:
             out |= self._match_category(category)
         return out
 
+    def _account_exclusions(self, user_id: int, exclusions: dict | None) -> tuple[dict | None, set[int]]:
+        """What the user excluded or dismissed on the site applies to mail too."""
+        try:
+            from paperwire.rank.exclusions import exclusions_for_delivery
+            from paperwire.store.library import dismissed_ids
+        except ImportError:  # the recommendation layer is optional
+            return exclusions, set()
+        return exclusions_for_delivery(self.session, user_id, exclusions), dismissed_ids(self.session, user_id)
+
     # -- building ----------------------------------------------------------
     def build(self, topics: dict | None, exclusions: dict | None = None, *, user_id: int | None = None) -> Digest:
         """The digest for one set of interests (see the module docstring)."""
         topics = topics or {}
-        banned = self.excluded(exclusions)
+        if user_id is not None:
+            exclusions, dismissed = self._account_exclusions(user_id, exclusions)
+        else:
+            dismissed = set()
+        banned = self.excluded(exclusions) | {self._by_id[i] for i in dismissed if i in self._by_id}
         digest = Digest(period=self.period)
         shown: set[int] = set()
         if topics.get("trending", False):

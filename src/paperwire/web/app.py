@@ -95,8 +95,12 @@ def create_app(db: Database | None = None) -> FastAPI:
     from paperwire.web import api
     from paperwire.web.views import accounts, admin, daily, papers, search, submit, users
 
+    from paperwire.web import api_foryou
+    from paperwire.web.views import foryou, library, onboarding
+
     app.include_router(api.router)
-    for module in (daily, papers, search, submit, accounts, users, admin):
+    app.include_router(api_foryou.router)
+    for module in (daily, papers, search, submit, accounts, users, admin, foryou, library, onboarding):
         app.include_router(module.router)
     try:
         from paperwire.web.routes_delivery import router as delivery_router

@@ -13,7 +13,9 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from paperwire.rank.trending import count_featured, hot, neighbour_days, period_bounds, trending
+from paperwire.rank.exclusions import exclusion_rules
 from paperwire.store.community import voted_ids
+from paperwire.store.library import dismissed_ids, saved_ids
 from paperwire.store.papers import utcnow
 from paperwire.web.deps import current_user, render
 from paperwire.web.security import SESSION_COOKIE
@@ -23,6 +25,16 @@ from paperwire.web.presenters import (
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
+
+
+def personalise(session, user, entries: list) -> tuple[list, set[int]]:
+    """Drop the user's excluded and dismissed papers; which of the rest are saved."""
+    if user is None:
+        return entries, set()
+    rules = exclusion_rules(session, user.id)
+    dismissed = dismissed_ids(session, user.id)
+    kept = [e for e in entries if e.paper.id not in dismissed and not rules.excludes(e.paper)]
+    return kept, saved_ids(session, user.id, [e.paper.id for e in kept])
 
 
 async def _cached(request: Request, build) -> Response:
@@ -51,6 +63,7 @@ def _page(request: Request, period: str, day: date, page: int) -> Response:
     with db.session() as session:
         entries = trending(session, period=period, day=day, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
         total = count_featured(session, period=period, day=day)
+        entries, saved = personalise(session, user, entries)
         voted = voted_ids(session, user, [e.paper.id for e in entries])
     start, end = period_bounds(period, day)
     if period == "day":
@@ -74,7 +87,7 @@ def _page(request: Request, period: str, day: date, page: int) -> Response:
         request, "daily.html", entries=entries, voted=voted, period=period, day=day, nav=nav, page=page,
         pages=max(1, -(-total // PAGE_SIZE)), total=total, offset=page * PAGE_SIZE,
         links={"day": f"/date/{day}", "week": f"/week/{week_name(day)}", "month": f"/month/{month_name(day)}"},
-        latest=days[-1] if days else None,
+        latest=days[-1] if days else None, saved_ids=saved,
     )
 
 
@@ -111,8 +124,10 @@ async def hot_page(request: Request, p: int = Query(0, ge=0, le=10_000)) -> Resp
         user = current_user(request)
         with request.app.state.db.session() as session:
             entries = hot(session, limit=PAGE_SIZE, offset=p * PAGE_SIZE)
+            has_next = len(entries) == PAGE_SIZE
+            entries, saved = personalise(session, user, entries)
             voted = voted_ids(session, user, [e.paper.id for e in entries])
         return render(request, "hot.html", entries=entries, voted=voted, page=p, offset=p * PAGE_SIZE,
-                      has_next=len(entries) == PAGE_SIZE)
+                      has_next=has_next, saved_ids=saved)
 
     return await _cached(request, build)

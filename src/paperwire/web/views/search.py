@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
+from paperwire.rank.exclusions import exclusion_rules
 from paperwire.store.community import voted_ids
 from paperwire.web.deps import current_user, render
 
@@ -31,11 +32,12 @@ def search_page(
     mode: str = Query("hybrid"),
     sort: str = Query("relevance"),
     p: int = Query(0, ge=0, le=500),
+    all: bool = Query(False, description="show papers matching your exclusions too"),
 ) -> Response:
     mode = mode if mode in MODES else "hybrid"
     sort = sort if sort in SORTS else "relevance"
     ctx = {"q": q, "mode": mode, "sort": sort, "page": p, "hits": [], "total": None, "error": None,
-           "has_next": False, "modes": MODES, "sorts": SORTS, "voted": set()}
+           "has_next": False, "modes": MODES, "sorts": SORTS, "voted": set(), "excluded": 0, "show_all": all}
     if not q.strip():
         return render(request, "search.html", **ctx)
     try:
@@ -45,13 +47,18 @@ def search_page(
     except ValueError as exc:  # the query language reports syntax errors as ValueError
         return render(request, "search.html", status_code=422, **{**ctx, "error": str(exc)})
     hits = [h for h in results.hits if not h.paper.hidden]
+    user = current_user(request)
     with request.app.state.db.session() as session:
-        voted = voted_ids(session, current_user(request), [h.paper.id for h in hits])
+        rules = exclusion_rules(session, user.id if user else None)
+        excluded = sum(1 for h in hits if rules.excludes(h.paper)) if rules else 0
+        if excluded and not all:
+            hits = [h for h in hits if not rules.excludes(h.paper)]
+        voted = voted_ids(session, user, [h.paper.id for h in hits])
     shown = [
         {"paper": h.paper, "score": h.score, "title_html": Markup(h.title_html), "snippet_html": Markup(h.snippet_html)}
         for h in hits[:PAGE_SIZE]
     ]
     return render(request, "search.html", **{
         **ctx, "hits": shown, "total": results.total, "has_next": len(results.hits) > PAGE_SIZE,
-        "mode": getattr(results, "mode", mode), "voted": voted,
+        "mode": getattr(results, "mode", mode), "voted": voted, "excluded": excluded, "show_all": all,
     })

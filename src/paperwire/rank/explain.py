@@ -1,0 +1,71 @@
+""""Why this paper": the nearest papers from the user's library and the
+followed terms or profile words a recommendation matches.
+
+Explanations are data (kind, label, optional paper uid and similarity); pages
+and the API render them, escaping the label like any other user text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from paperwire.rank.usermodel import UserModel, follow_matches, tokens
+from paperwire.store.models import Paper
+
+NEAREST = 2
+MIN_SIMILARITY = 0.2
+
+
+@dataclass
+class Reason:
+    #: "similar" | "follow" | "terms" | "popular"
+    kind: str
+    label: str
+    uid: str | None = None
+    similarity: float | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def nearest_library_papers(model: UserModel, vector: np.ndarray | None, k: int = NEAREST) -> list[tuple[int, float]]:
+    """The user's positives most similar to ``vector`` (id, cosine)."""
+    if vector is None or model.positive_vectors is None or not len(model.positive_ids):
+        return []
+    sims = model.positive_vectors @ np.asarray(vector, dtype=np.float32)
+    order = np.argsort(-sims)[:k]
+    return [(model.positive_ids[i], float(sims[i])) for i in order if sims[i] >= MIN_SIMILARITY]
+
+
+def explain(session: Session, model: UserModel, paper: Paper, vector: np.ndarray | None,
+            titles: dict[int, tuple[str, str]] | None = None) -> list[Reason]:
+    """Reasons for recommending ``paper`` (most telling first)."""
+    reasons: list[Reason] = []
+    nearest = nearest_library_papers(model, vector)
+    if nearest:
+        titles = titles if titles is not None else library_titles(session, [pid for pid, _ in nearest])
+        for pid, sim in nearest:
+            if pid in titles:
+                uid, title = titles[pid]
+                reasons.append(Reason("similar", f"Similar to “{title}” in your library", uid, round(sim, 3)))
+    for kind, value in follow_matches(model.follows, paper.title, paper.abstract or "", paper.authors_text or "",
+                                      paper.category_list):
+        reasons.append(Reason("follow", f"You follow the {kind} “{value}”"))
+    profile = model.lexical.weights
+    if profile:
+        shared = sorted({t for t in tokens(f"{paper.title} {paper.abstract}") if profile.get(t, 0.0) > 0},
+                        key=lambda t: -profile[t])
+        if shared:
+            reasons.append(Reason("terms", "Mentions " + ", ".join(shared[:4]) + ", words from papers you liked"))
+    return reasons
+
+
+def library_titles(session: Session, paper_ids: list[int]) -> dict[int, tuple[str, str]]:
+    if not paper_ids:
+        return {}
+    rows = session.execute(select(Paper.id, Paper.uid, Paper.title).where(Paper.id.in_(paper_ids)))
+    return {pid: (uid, title) for pid, uid, title in rows}
