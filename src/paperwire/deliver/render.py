@@ -82,19 +82,58 @@ def _header(value: str) -> str | Header:
     return value if value.isascii() else Header(value, "utf-8")
 
 
+#: Stands for the subscriber's own unsubscribe URL in cached bodies (URL-safe,
+#: so autoescaping leaves it unchanged).
+_UNSUBSCRIBE_MARK = "https://unsubscribe.invalid/PAPERWIRE-UNSUBSCRIBE-TOKEN"
+
+
+def _content_key(digest: Digest) -> tuple:
+    """What the body of a digest depends on, apart from the subscriber."""
+    return (digest.period, tuple(
+        (section.key, section.title, tuple(
+            (i.uid, i.title, tuple(i.authors), tuple(i.categories), i.abstract, i.url, i.arxiv_url,
+             i.upvotes, i.comments, i.published, i.reason)
+            for i in section.items
+        ))
+        for section in digest.sections
+    ))
+
+
+_BODY_CACHE: dict[tuple, tuple[str, str]] = {}
+_BODY_CACHE_SIZE = 512
+
+
+def _digest_bodies(digest: Digest, base_url: str) -> tuple[str, str]:
+    """Text and HTML bodies, rendered once per distinct digest content.
+
+    Subscribers with the same interests get the same papers; rendering the
+    templates once for all of them (the unsubscribe URL is substituted
+    afterwards) removes most of the per-mail cost of a large send.
+    """
+    key = (base_url, _content_key(digest))
+    bodies = _BODY_CACHE.get(key)
+    if bodies is None:
+        context = {
+            "digest": digest, "sections": [s for s in digest.sections if s.items], "period": digest.period,
+            "site_url": base_url, "unsubscribe_url": _UNSUBSCRIBE_MARK,
+            "settings_url": f"{base_url}/settings", "subject": digest_subject(digest),
+        }
+        bodies = render_template("digest.txt", **context), render_template("digest.html", **context)
+        if len(_BODY_CACHE) >= _BODY_CACHE_SIZE:
+            _BODY_CACHE.clear()
+        _BODY_CACHE[key] = bodies
+    return bodies
+
+
 def build_digest_message(digest: Digest) -> Message:
     """The mail for one subscriber's digest (needs ``subscription_id`` and ``email``)."""
     if digest.subscription_id is None or not digest.email:
         raise ValueError("a digest mail needs a subscription id and an email address")
     cfg = delivery_config()
     unsubscribe = unsubscribe_url(digest.subscription_id)
-    context = {
-        "digest": digest, "sections": [s for s in digest.sections if s.items], "period": digest.period,
-        "site_url": cfg.base_url, "unsubscribe_url": unsubscribe,
-        "settings_url": f"{cfg.base_url}/settings", "subject": digest_subject(digest),
-    }
-    message = _multipart(render_template("digest.txt", **context), render_template("digest.html", **context))
-    message["Subject"] = _header(context["subject"])
+    text, html = _digest_bodies(digest, cfg.base_url)
+    message = _multipart(text.replace(_UNSUBSCRIBE_MARK, unsubscribe), html.replace(_UNSUBSCRIBE_MARK, unsubscribe))
+    message["Subject"] = _header(digest_subject(digest))
     message["From"] = _header(cfg.smtp.sender)
     message["To"] = digest.email
     message["Date"] = formatdate(usegmt=True)
