@@ -172,7 +172,8 @@ def _harvest_errors():
         yield
     except (HarvestError, ValueError) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
-        console.print("What was harvested before the error is kept; run the same command again to resume.")
+        if getattr(exc, "code", None) != "busy":
+            console.print("What was harvested before the error is kept; run the same command again to resume.")
         raise typer.Exit(1) from exc
 
 

@@ -33,6 +33,7 @@ from paperwire.deliver.mailer import Mailer, MailError
 from paperwire.deliver.render import build_digest_message
 from paperwire.store.db import Database
 from paperwire.store.delivery import SEND_EMPTY, SEND_FAILED, SEND_PENDING, SEND_SENT, SendLog, Subscription
+from paperwire.store.locks import busy_message, job_lock
 from paperwire.store.papers import utcnow
 
 
@@ -47,6 +48,8 @@ class SendReport:
     deferred: int = 0
     cancelled: int = 0
     aborted: str | None = None
+    #: Set when another worker was sending this period (job lock held): nothing was done.
+    skipped: str | None = None
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -56,6 +59,8 @@ class SendReport:
         return data
 
     def summary(self) -> str:
+        if self.skipped:
+            return f"{self.period}: skipped — {self.skipped}"
         verb = "would send" if self.dry_run else "sent"
         text = (f"{self.period}: {verb} {self.sent}, {self.empty} empty (not sent), "
                 f"{self.failed_permanent} failed permanently, {self.deferred} deferred, {self.due} due "
@@ -124,23 +129,30 @@ def send_digests(
         _dry_run(db, period, report)
         report.seconds = time.perf_counter() - started
         return report
-    ensure_log_rows(db, period)
-    loop = _Loop(db, period, report, worker_id or default_worker_id(),
-                 cfg.claim_timeout if claim_timeout is None else claim_timeout, batch_size or cfg.claim_batch)
-    try:
-        if mailer is not None or connections <= 1:
-            loop.run(mailer or Mailer(sleep=sleep), close=mailer is None)
-        else:
-            threads = [threading.Thread(target=loop.run, args=(Mailer(sleep=sleep),), daemon=True)
-                       for _ in range(connections)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            if loop.crashed:
-                raise loop.crashed
-    finally:
-        loop.close()
+    # The send log already prevents duplicates; the lock keeps a second worker
+    # from claiming the same period's rows concurrently, so it skips instead.
+    with job_lock(db, f"digest:{period.key}") as acquired:
+        if not acquired:
+            report.skipped = busy_message(db, f"digest:{period.key}", f"sender of {period.key}")
+            report.seconds = time.perf_counter() - started
+            return report
+        ensure_log_rows(db, period)
+        loop = _Loop(db, period, report, worker_id or default_worker_id(),
+                     cfg.claim_timeout if claim_timeout is None else claim_timeout, batch_size or cfg.claim_batch)
+        try:
+            if mailer is not None or connections <= 1:
+                loop.run(mailer or Mailer(sleep=sleep), close=mailer is None)
+            else:
+                threads = [threading.Thread(target=loop.run, args=(Mailer(sleep=sleep),), daemon=True)
+                           for _ in range(connections)]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                if loop.crashed:
+                    raise loop.crashed
+        finally:
+            loop.close()
     report.seconds = time.perf_counter() - started
     return report
 

@@ -43,7 +43,7 @@ def run_once(db: Database, *, now: datetime | None = None, send_hour: int | None
     reports = []
     for frequency, day in due_periods(now or utcnow(), hour):
         report = send_digests(db, day=day, frequency=frequency)
-        if report.due or report.aborted:
+        if report.due or report.aborted or report.skipped:
             log(report.summary())
         reports.append(report)
         hooks = deliver_webhooks(db, day=day, frequency=frequency)

@@ -21,6 +21,7 @@ from paperwire.sources.harvest_state import HarvestReport, load_state, save_stat
 from paperwire.sources.http import HarvestError, PoliteClient, parse_xml
 from paperwire.sources.importer import ChangedCallback, Item, import_items
 from paperwire.store.db import Database
+from paperwire.store.locks import busy_message, job_lock
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
@@ -144,53 +145,56 @@ def harvest_arxiv(
     if page_size < 1 or max_results < 0:
         raise ValueError("page_size must be positive and max_results not negative")
     key = f"arxiv:{base_url}:{query}"
-    since = from_date or load_state(db, key).last_from
-    report = HarvestReport(from_date=since)
-    if since is None and not max_results:
-        log("No --from date and no earlier harvest: fetching everything the query matches.")
-    own_client = client is None
-    client = client or PoliteClient(delay=delay, log=log)
-    newest: datetime | None = None
-    start = 0
-    try:
-        while True:
-            size = page_size if not max_results else min(page_size, max_results - report.records)
-            params = {
-                "search_query": query, "start": start, "max_results": size,
-                "sortBy": "submittedDate", "sortOrder": "descending",
-            }
-            # The API reports a bad query as HTTP 400 with an error entry.
-            response = client.get(base_url, params, ok_statuses=frozenset({400}))
-            try:
-                items, total = parse_atom(response.content, f"{base_url}?start={start}")
-            except ValueError as exc:
-                raise HarvestError(str(exc), url=str(response.request.url), status=response.status_code) from exc
-            _raise_api_errors(items)
-            if response.status_code == 400:
-                url = str(response.request.url)
-                raise HarvestError(f"{url} answered HTTP 400", url=url, status=400)
-            report.pages += 1
-            if not items:
-                break
-            records = [i for i in items if isinstance(i, PaperRecord)]
-            for bad in (i for i in items if not isinstance(i, PaperRecord)):
-                log(f"skipped: {bad}")
-            fresh = [r for r in records if since is None or r.submitted is None or r.submitted.date() >= since]
-            if fresh:
-                report.add_import(import_items(db, fresh, batch_size=len(fresh), on_changed=on_changed))
-                dates = [r.submitted for r in fresh if r.submitted]
-                if dates and (newest is None or max(dates) > newest):
-                    newest = max(dates)
-            start += len(items)
-            log(f"page {report.pages}: {len(fresh)} records (+{report.inserted} new so far)")
-            reached_old = len(fresh) < len(records)
-            if reached_old or start >= total or (max_results and report.records >= max_results):
-                break
-    finally:
-        if own_client:
-            client.close()
-    save_state(db, key, records=report.records, last_from=newest.date() if newest else since)
-    return report
+    with job_lock(db, f"harvest:{key}") as acquired:
+        if not acquired:  # a second run would fetch and write the same pages concurrently
+            raise HarvestError(busy_message(db, f"harvest:{key}", f"harvest of {query!r} from {base_url}"), code="busy")
+        since = from_date or load_state(db, key).last_from
+        report = HarvestReport(from_date=since)
+        if since is None and not max_results:
+            log("No --from date and no earlier harvest: fetching everything the query matches.")
+        own_client = client is None
+        client = client or PoliteClient(delay=delay, log=log)
+        newest: datetime | None = None
+        start = 0
+        try:
+            while True:
+                size = page_size if not max_results else min(page_size, max_results - report.records)
+                params = {
+                    "search_query": query, "start": start, "max_results": size,
+                    "sortBy": "submittedDate", "sortOrder": "descending",
+                }
+                # The API reports a bad query as HTTP 400 with an error entry.
+                response = client.get(base_url, params, ok_statuses=frozenset({400}))
+                try:
+                    items, total = parse_atom(response.content, f"{base_url}?start={start}")
+                except ValueError as exc:
+                    raise HarvestError(str(exc), url=str(response.request.url), status=response.status_code) from exc
+                _raise_api_errors(items)
+                if response.status_code == 400:
+                    url = str(response.request.url)
+                    raise HarvestError(f"{url} answered HTTP 400", url=url, status=400)
+                report.pages += 1
+                if not items:
+                    break
+                records = [i for i in items if isinstance(i, PaperRecord)]
+                for bad in (i for i in items if not isinstance(i, PaperRecord)):
+                    log(f"skipped: {bad}")
+                fresh = [r for r in records if since is None or r.submitted is None or r.submitted.date() >= since]
+                if fresh:
+                    report.add_import(import_items(db, fresh, batch_size=len(fresh), on_changed=on_changed))
+                    dates = [r.submitted for r in fresh if r.submitted]
+                    if dates and (newest is None or max(dates) > newest):
+                        newest = max(dates)
+                start += len(items)
+                log(f"page {report.pages}: {len(fresh)} records (+{report.inserted} new so far)")
+                reached_old = len(fresh) < len(records)
+                if reached_old or start >= total or (max_results and report.records >= max_results):
+                    break
+        finally:
+            if own_client:
+                client.close()
+        save_state(db, key, records=report.records, last_from=newest.date() if newest else since)
+        return report
 
 
 def fetch_arxiv_ids(

@@ -23,6 +23,7 @@ from paperwire.sources.harvest_state import HarvestReport, load_state, save_stat
 from paperwire.sources.http import HarvestError, PoliteClient, parse_xml
 from paperwire.sources.importer import ChangedCallback, Item, import_items
 from paperwire.store.db import Database
+from paperwire.store.locks import busy_message, job_lock
 from paperwire.store.papers import utcnow
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
@@ -218,55 +219,59 @@ def harvest_oai(
     if metadata_prefix not in METADATA_PREFIXES:
         raise ValueError(f"metadata prefix must be one of {', '.join(METADATA_PREFIXES)}, not {metadata_prefix!r}")
     key = f"oai:{base_url}:{metadata_prefix}:{set_spec or ''}"
-    state = load_state(db, key)
-    report = HarvestReport(from_date=from_date or state.last_from)
-    token = state.token if from_date is None else None
-    started = (state.token_started if token else None) or utcnow().date()
-    report.resumed = token is not None
-    if token:
-        log(f"Resuming the interrupted harvest from token {token!r}")
-    first_params: dict[str, str] = {"verb": "ListRecords", "metadataPrefix": metadata_prefix}
-    if report.from_date:
-        first_params["from"] = report.from_date.isoformat()
-    if set_spec:
-        first_params["set"] = set_spec
-    own_client = client is None
-    client = client or PoliteClient(delay=delay, log=log)
-    try:
-        while True:
-            params = {"verb": "ListRecords", "resumptionToken": token} if token else first_params
-            response = client.get(base_url, params)
-            origin = f"{base_url} (page {report.pages + 1})"
-            try:
-                page = parse_list_records(response.content, origin)
-            except ValueError as exc:
-                raise HarvestError(str(exc), url=str(response.request.url)) from exc
-            except HarvestError as exc:
-                if not (exc.code == "badResumptionToken" and report.resumed and report.pages == 0):
-                    raise
-                # Tokens expire; start the list again (re-importing is idempotent).
-                since = report.from_date or "the beginning"
-                log(f"The stored resumption token has expired; starting again from {since}")
-                token, started, report.resumed = None, utcnow().date(), False
-                continue
-            report.pages += 1
-            report.deleted_skipped += page.deleted
-            records = [r for r in page.records if isinstance(r, PaperRecord)]
-            for bad in (r for r in page.records if not isinstance(r, PaperRecord)):
-                log(f"skipped: {bad}")
-            if records:
-                report.add_import(import_items(db, records, batch_size=len(records), on_changed=on_changed))
-            token = page.resumption_token
-            # After every page: the token to continue from (or none: finished).
-            save_state(
-                db, key, records=len(records), token=token, token_started=started,
-                last_from=None if token else started,
-            )
-            total = f" of {page.complete_list_size}" if page.complete_list_size else ""
-            log(f"page {report.pages}: {len(records)} records ({report.records}{total} so far)")
-            if not token:
-                break
-    finally:
-        if own_client:
-            client.close()
-    return report
+    with job_lock(db, f"harvest:{key}") as acquired:
+        if not acquired:  # a second run would follow the same resumption tokens concurrently
+            what = f"harvest of set {set_spec or '(all)'!r} ({metadata_prefix}) from {base_url}"
+            raise HarvestError(busy_message(db, f"harvest:{key}", what), code="busy")
+        state = load_state(db, key)
+        report = HarvestReport(from_date=from_date or state.last_from)
+        token = state.token if from_date is None else None
+        started = (state.token_started if token else None) or utcnow().date()
+        report.resumed = token is not None
+        if token:
+            log(f"Resuming the interrupted harvest from token {token!r}")
+        first_params: dict[str, str] = {"verb": "ListRecords", "metadataPrefix": metadata_prefix}
+        if report.from_date:
+            first_params["from"] = report.from_date.isoformat()
+        if set_spec:
+            first_params["set"] = set_spec
+        own_client = client is None
+        client = client or PoliteClient(delay=delay, log=log)
+        try:
+            while True:
+                params = {"verb": "ListRecords", "resumptionToken": token} if token else first_params
+                response = client.get(base_url, params)
+                origin = f"{base_url} (page {report.pages + 1})"
+                try:
+                    page = parse_list_records(response.content, origin)
+                except ValueError as exc:
+                    raise HarvestError(str(exc), url=str(response.request.url)) from exc
+                except HarvestError as exc:
+                    if not (exc.code == "badResumptionToken" and report.resumed and report.pages == 0):
+                        raise
+                    # Tokens expire; start the list again (re-importing is idempotent).
+                    since = report.from_date or "the beginning"
+                    log(f"The stored resumption token has expired; starting again from {since}")
+                    token, started, report.resumed = None, utcnow().date(), False
+                    continue
+                report.pages += 1
+                report.deleted_skipped += page.deleted
+                records = [r for r in page.records if isinstance(r, PaperRecord)]
+                for bad in (r for r in page.records if not isinstance(r, PaperRecord)):
+                    log(f"skipped: {bad}")
+                if records:
+                    report.add_import(import_items(db, records, batch_size=len(records), on_changed=on_changed))
+                token = page.resumption_token
+                # After every page: the token to continue from (or none: finished).
+                save_state(
+                    db, key, records=len(records), token=token, token_started=started,
+                    last_from=None if token else started,
+                )
+                total = f" of {page.complete_list_size}" if page.complete_list_size else ""
+                log(f"page {report.pages}: {len(records)} records ({report.records}{total} so far)")
+                if not token:
+                    break
+        finally:
+            if own_client:
+                client.close()
+        return report
