@@ -64,31 +64,33 @@ def _key(paper: Paper, used: set[str]) -> str:
     return key
 
 
+def bibtex_entry(paper: Paper, *, key: str | None = None, with_abstract: bool = True) -> str:
+    """One BibTeX entry (arXiv eprint fields when the id is known)."""
+    published = published_date(paper)
+    fields = [("title", "{" + _bib_escape(paper.title) + "}")]
+    if paper.authors:
+        fields.append(("author", _bib_escape(" and ".join(paper.authors))))
+    if published:
+        fields.append(("year", str(published.year)))
+    if paper.arxiv_id:
+        fields += [("eprint", paper.arxiv_id), ("archivePrefix", "arXiv")]
+        if paper.primary_category:
+            fields.append(("primaryClass", paper.primary_category))
+        fields.append(("url", arxiv_abs_url(paper.arxiv_id)))
+    if paper.doi:
+        fields.append(("doi", _bib_escape(paper.doi)))
+    if paper.journal_ref:
+        fields.append(("journal", _bib_escape(paper.journal_ref)))
+    if with_abstract and paper.abstract:
+        fields.append(("abstract", _bib_escape(paper.abstract)))
+    kind = "article" if paper.journal_ref else "misc"
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    return f"@{kind}{{{key or _key(paper, set())},\n{body}\n}}"
+
+
 def to_bibtex(papers: Iterable[Paper]) -> str:
     used: set[str] = set()
-    out = []
-    for paper in papers:
-        published = published_date(paper)
-        fields = [("title", "{" + _bib_escape(paper.title) + "}")]
-        if paper.authors:
-            fields.append(("author", _bib_escape(" and ".join(paper.authors))))
-        if published:
-            fields.append(("year", str(published.year)))
-        if paper.arxiv_id:
-            fields += [("eprint", paper.arxiv_id), ("archivePrefix", "arXiv")]
-            if paper.primary_category:
-                fields.append(("primaryClass", paper.primary_category))
-            fields.append(("url", arxiv_abs_url(paper.arxiv_id)))
-        if paper.doi:
-            fields.append(("doi", _bib_escape(paper.doi)))
-        if paper.journal_ref:
-            fields.append(("journal", _bib_escape(paper.journal_ref)))
-        if paper.abstract:
-            fields.append(("abstract", _bib_escape(paper.abstract)))
-        kind = "article" if paper.journal_ref else "misc"
-        body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
-        out.append(f"@{kind}{{{_key(paper, used)},\n{body}\n}}\n")
-    return "\n".join(out)
+    return "\n".join(bibtex_entry(paper, key=_key(paper, used)) + "\n" for paper in papers)
 
 
 def _ris_line(tag: str, value: str) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from paperwire.ids import InvalidArxivId, is_arxiv_id, parse_arxiv_id
 from paperwire.records import InvalidRecord, PaperRecord, PaperVersion
 from paperwire.sources.harvest_state import HarvestReport, load_state, save_state
-from paperwire.sources.http import HarvestError, PoliteClient, parse_xml
+from paperwire.sources.http import HarvestError, PoliteClient, parse_xml, xml_text
 from paperwire.sources.importer import ChangedCallback, Item, import_items
 from paperwire.store.db import Database
 from paperwire.store.locks import busy_message, job_lock
@@ -35,14 +35,6 @@ class ApiErrorEntry(InvalidRecord):
     """An entry by which the API reports an error (bad query, malformed id)."""
 
 
-def _text(element, path: str) -> str | None:
-    found = element.find(path)
-    if found is None or found.text is None:
-        return None
-    text = " ".join(found.text.split())
-    return text or None
-
-
 def _timestamp(text: str | None) -> datetime | None:
     """Naive UTC datetime from an Atom timestamp (``2023-10-18T17:59:59Z``)."""
     if not text:
@@ -55,19 +47,19 @@ def _timestamp(text: str | None) -> datetime | None:
 
 def parse_entry(entry, origin: str) -> Item:
     """One Atom ``<entry>`` as a record (or the reason it is unusable)."""
-    raw_id = _text(entry, f"{ATOM}id") or ""
+    raw_id = xml_text(entry, f"{ATOM}id") or ""
     if raw_id.startswith(ERROR_ID_PREFIX):
-        return ApiErrorEntry(origin, f"arXiv API error: {_text(entry, f'{ATOM}summary') or raw_id}")
+        return ApiErrorEntry(origin, f"arXiv API error: {xml_text(entry, f'{ATOM}summary') or raw_id}")
     try:
         arxiv_id, version = parse_arxiv_id(raw_id)
     except InvalidArxivId:
         return InvalidRecord(origin, f"entry id {raw_id!r} is not an arXiv id")
-    title = _text(entry, f"{ATOM}title")
+    title = xml_text(entry, f"{ATOM}title")
     if not title:
         return InvalidRecord(origin, f"entry {arxiv_id} has no title")
     try:
-        published = _timestamp(_text(entry, f"{ATOM}published"))
-        updated = _timestamp(_text(entry, f"{ATOM}updated"))
+        published = _timestamp(xml_text(entry, f"{ATOM}published"))
+        updated = _timestamp(xml_text(entry, f"{ATOM}updated"))
     except ValueError as exc:
         return InvalidRecord(origin, f"entry {arxiv_id}: bad date ({exc})")
     versions = [PaperVersion(1, published)]
@@ -79,19 +71,19 @@ def parse_entry(entry, origin: str) -> Item:
         term = category.get("term")
         if term and term not in categories:
             categories.append(term)
-    authors = [name for a in entry.findall(f"{ATOM}author") if (name := _text(a, f"{ATOM}name"))]
+    authors = [name for a in entry.findall(f"{ATOM}author") if (name := xml_text(a, f"{ATOM}name"))]
     return PaperRecord(
         title=title,
-        abstract=_text(entry, f"{ATOM}summary") or "",
+        abstract=xml_text(entry, f"{ATOM}summary") or "",
         arxiv_id=arxiv_id,
         authors=authors,
         categories=categories,
         submitted=published,
         updated=updated,
         versions=versions,
-        doi=_text(entry, f"{ARXIV}doi"),
-        journal_ref=_text(entry, f"{ARXIV}journal_ref"),
-        comments=_text(entry, f"{ARXIV}comment"),
+        doi=xml_text(entry, f"{ARXIV}doi"),
+        journal_ref=xml_text(entry, f"{ARXIV}journal_ref"),
+        comments=xml_text(entry, f"{ARXIV}comment"),
         source=SOURCE,
         origin=origin,
     )
@@ -106,7 +98,7 @@ def parse_atom(xml_bytes: bytes, origin: str) -> tuple[list[Item], int]:
     root = parse_xml(xml_bytes, origin)
     if root.tag != f"{ATOM}feed":
         raise ValueError(f"{origin}: not an arXiv API Atom feed (root element {root.tag!r})")
-    total_text = _text(root, f"{OPENSEARCH}totalResults")
+    total_text = xml_text(root, f"{OPENSEARCH}totalResults")
     try:
         total = int(total_text) if total_text else 0
     except ValueError:

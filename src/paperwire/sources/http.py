@@ -172,3 +172,12 @@ def parse_xml(data: bytes, origin: str):
     if root is None:
         raise ValueError(f"{origin}: empty XML document")
     return root
+
+
+def xml_text(element, path: str) -> str | None:
+    """Whitespace-collapsed text of ``element.find(path)``, or None when empty."""
+    found = element.find(path)
+    if found is None or found.text is None:
+        return None
+    text = " ".join(found.text.split())
+    return text or None

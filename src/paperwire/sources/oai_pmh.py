@@ -20,7 +20,7 @@ from pathlib import Path
 from paperwire.ids import InvalidArxivId, parse_arxiv_id
 from paperwire.records import InvalidRecord, PaperRecord, PaperVersion
 from paperwire.sources.harvest_state import HarvestReport, load_state, save_state
-from paperwire.sources.http import HarvestError, PoliteClient, parse_xml
+from paperwire.sources.http import HarvestError, PoliteClient, parse_xml, xml_text
 from paperwire.sources.importer import ChangedCallback, Item, import_items
 from paperwire.store.db import Database
 from paperwire.store.locks import busy_message, job_lock
@@ -47,14 +47,6 @@ class ListRecordsPage:
         return iter((self.records, self.resumption_token, self.complete_list_size))
 
 
-def _text(element, path: str) -> str | None:
-    found = element.find(path)
-    if found is None or found.text is None:
-        return None
-    text = " ".join(found.text.split())
-    return text or None
-
-
 def _day(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
@@ -63,26 +55,26 @@ def _arxiv_record(meta, origin: str) -> PaperRecord:
     """A record in the ``arXiv`` format (structured authors, created/updated)."""
     authors = []
     for author in meta.findall(f"{ARXIV}authors/{ARXIV}author"):
-        parts = [_text(author, f"{ARXIV}{name}") for name in ("forenames", "keyname", "suffix")]
+        parts = [xml_text(author, f"{ARXIV}{name}") for name in ("forenames", "keyname", "suffix")]
         name = " ".join(p for p in parts if p)
         if name:
             authors.append(name)
-    created = _day(_text(meta, f"{ARXIV}created"))
-    updated = _day(_text(meta, f"{ARXIV}updated"))
+    created = _day(xml_text(meta, f"{ARXIV}created"))
+    updated = _day(xml_text(meta, f"{ARXIV}updated"))
     return PaperRecord(
-        title=_text(meta, f"{ARXIV}title") or "",
-        abstract=_text(meta, f"{ARXIV}abstract") or "",
+        title=xml_text(meta, f"{ARXIV}title") or "",
+        abstract=xml_text(meta, f"{ARXIV}abstract") or "",
         authors=authors,
-        categories=(_text(meta, f"{ARXIV}categories") or "").split(),
+        categories=(xml_text(meta, f"{ARXIV}categories") or "").split(),
         submitted=created,
         updated=updated or created,
         # Without <updated> the paper has only v1; otherwise the number is unknown.
         versions=[PaperVersion(1, created)] if created and not updated else [],
-        doi=_text(meta, f"{ARXIV}doi"),
-        journal_ref=_text(meta, f"{ARXIV}journal-ref"),
-        comments=_text(meta, f"{ARXIV}comments"),
-        license=_text(meta, f"{ARXIV}license"),
-        arxiv_id=_text(meta, f"{ARXIV}id"),
+        doi=xml_text(meta, f"{ARXIV}doi"),
+        journal_ref=xml_text(meta, f"{ARXIV}journal-ref"),
+        comments=xml_text(meta, f"{ARXIV}comments"),
+        license=xml_text(meta, f"{ARXIV}license"),
+        arxiv_id=xml_text(meta, f"{ARXIV}id"),
         source=SOURCE,
         origin=origin,
     )
@@ -108,23 +100,23 @@ def _raw_record(meta, origin: str) -> PaperRecord:
         label = (element.get("version") or "").lstrip("v")
         if not label.isdigit():
             raise ValueError(f"bad version label {element.get('version')!r}")
-        when = _text(element, f"{ARXIV_RAW}date")
+        when = xml_text(element, f"{ARXIV_RAW}date")
         created = parsedate_to_datetime(when).replace(tzinfo=None) if when else None
         versions.append(PaperVersion(int(label), created))
     versions.sort(key=lambda v: v.version)
     return PaperRecord(
-        title=_text(meta, f"{ARXIV_RAW}title") or "",
-        abstract=_text(meta, f"{ARXIV_RAW}abstract") or "",
-        authors=split_authors(_text(meta, f"{ARXIV_RAW}authors") or ""),
-        categories=(_text(meta, f"{ARXIV_RAW}categories") or "").split(),
+        title=xml_text(meta, f"{ARXIV_RAW}title") or "",
+        abstract=xml_text(meta, f"{ARXIV_RAW}abstract") or "",
+        authors=split_authors(xml_text(meta, f"{ARXIV_RAW}authors") or ""),
+        categories=(xml_text(meta, f"{ARXIV_RAW}categories") or "").split(),
         submitted=versions[0].created if versions else None,
         updated=versions[-1].created if versions else None,
         versions=versions,
-        doi=_text(meta, f"{ARXIV_RAW}doi"),
-        journal_ref=_text(meta, f"{ARXIV_RAW}journal-ref"),
-        comments=_text(meta, f"{ARXIV_RAW}comments"),
-        license=_text(meta, f"{ARXIV_RAW}license"),
-        arxiv_id=_text(meta, f"{ARXIV_RAW}id"),
+        doi=xml_text(meta, f"{ARXIV_RAW}doi"),
+        journal_ref=xml_text(meta, f"{ARXIV_RAW}journal-ref"),
+        comments=xml_text(meta, f"{ARXIV_RAW}comments"),
+        license=xml_text(meta, f"{ARXIV_RAW}license"),
+        arxiv_id=xml_text(meta, f"{ARXIV_RAW}id"),
         source=SOURCE,
         origin=origin,
     )

@@ -9,10 +9,9 @@ from datetime import date, timedelta
 
 from fastapi import HTTPException, Request
 
-from paperwire.ids import arxiv_abs_url
+from paperwire.deliver.export import bibtex_entry
 from paperwire.rank.trending import featured_days
 from paperwire.store.models import Paper
-from paperwire.store.papers import published_date
 
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
@@ -83,31 +82,6 @@ def invalidate(request: Request) -> None:
     request.app.state.featured_days_cache = None
 
 
-def _bib_escape(text: str) -> str:
-    return re.sub(r"([{}])", r"\\\1", " ".join(text.split()))
-
-
 def bibtex(paper: Paper) -> str:
-    """A BibTeX entry for the paper (arXiv eprint fields when the id is known)."""
-    published = published_date(paper)
-    year = published.year if published else None
-    authors = list(paper.authors or [])
-    first = re.sub(r"[^a-z]", "", (authors[0].split()[-1] if authors else "paper").lower()) or "paper"
-    key = f"{first}{year or ''}{re.sub(r'[^a-z0-9]', '', paper.title.split()[0].lower()) if paper.title else ''}"
-    fields = [("title", "{" + _bib_escape(paper.title) + "}")]
-    if authors:
-        fields.append(("author", _bib_escape(" and ".join(authors))))
-    if year:
-        fields.append(("year", str(year)))
-    if paper.arxiv_id:
-        fields += [("eprint", paper.arxiv_id), ("archivePrefix", "arXiv")]
-        if paper.primary_category:
-            fields.append(("primaryClass", paper.primary_category))
-        fields.append(("url", arxiv_abs_url(paper.arxiv_id)))
-    if paper.doi:
-        fields.append(("doi", paper.doi))
-    if paper.journal_ref:
-        fields.append(("journal", _bib_escape(paper.journal_ref)))
-    kind = "article" if paper.journal_ref else "misc"
-    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
-    return f"@{kind}{{{key},\n{body}\n}}"
+    """The "cite" box of a paper page: one BibTeX entry without the abstract."""
+    return bibtex_entry(paper, with_abstract=False)
