@@ -1,4 +1,4 @@
-"""Import a generated corpus into a fresh SQLite database and report throughput.
+"""Import a generated corpus into a fresh database (SQLite or PostgreSQL) and report throughput.
 
 Uses the real pipeline (``read_path`` + ``import_items``, no embeddings) and
 prints papers/s, peak RSS and RSS sampled over time, to show that memory
@@ -6,6 +6,8 @@ stays flat however large the file is.
 
     python bench/import_throughput.py /tmp/corpus-100k.jsonl.gz --db /tmp/bench-100k.db
     python bench/import_throughput.py FILE --db DB --no-fts-triggers   # bulk mode, then one rebuild
+    python bench/import_throughput.py FILE --db postgresql+psycopg://user@host/db   # an empty PG database
+    python bench/import_throughput.py FILE --backend postgres --pgdata /tmp/pw-bench-pg  # local pgserver, kept
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ import sys
 import time
 from pathlib import Path
 
-from paperwire.index.lexical_sqlite import deferred_indexing
+from paperwire.index.lexical import bulk_loading
 from paperwire.sources.formats import read_path
 from paperwire.sources.importer import import_items
 from paperwire.store.db import open_database
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_db import bench_database  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -40,14 +45,21 @@ def peak_rss_mb() -> float:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path)
-    parser.add_argument("--db", type=Path, required=True, help="SQLite file to create (must not exist)")
+    parser.add_argument("--db", help="SQLite file to create (must not exist) or a PostgreSQL URL")
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite",
+                        help="postgres without --db: start a local PostgreSQL in --pgdata")
+    parser.add_argument("--pgdata", type=Path, default=Path("/tmp/paperwire-bench-pg"),
+                        help="data folder of the local PostgreSQL (kept for search_latency.py)")
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--no-fts-triggers", action="store_true",
                         help="drop the FTS5 triggers while importing and rebuild the index once at the end")
     args = parser.parse_args(argv)
-    if args.db.exists():
-        parser.error(f"{args.db} exists; the benchmark needs a fresh database")
-    db = open_database(f"sqlite:///{args.db}")
+    with bench_database(parser, args, fresh=True) as (url, size_of):
+        run(args, url, size_of)
+
+
+def run(args, url: str, size_of) -> None:
+    db = open_database(url)
     samples: list[tuple[float, int, float]] = []
     started = time.perf_counter()
 
@@ -57,16 +69,17 @@ def main(argv: list[str] | None = None) -> None:
             samples.append((elapsed, read, rss_mb()))
             print(f"\r{read:,} papers  {read / elapsed:,.0f}/s  RSS {rss_mb():.0f} MiB", end="", file=sys.stderr)
 
-    with deferred_indexing(db.engine) if args.no_fts_triggers else contextlib.nullcontext():
+    with bulk_loading(db) if args.no_fts_triggers else contextlib.nullcontext():
         report = import_items(db, read_path(args.corpus, "kaggle"), batch_size=args.batch_size,
                               on_progress=on_progress)
         import_s = time.perf_counter() - started
     rebuild_s = time.perf_counter() - started - import_s
     total_s = import_s + rebuild_s
+    size_mb = size_of(db)
     db.close()
-    size_mb = sum(p.stat().st_size for p in args.db.parent.glob(args.db.name + "*")) / 2**20
     print(file=sys.stderr)
-    print(f"corpus: {args.corpus}  papers: {report.result.inserted:,} new, {report.invalid} invalid")
+    print(f"database: {db.dialect}  corpus: {args.corpus}  papers: {report.result.inserted:,} new, "
+          f"{report.invalid} invalid")
     print(f"FTS triggers during import: {'no (rebuilt after)' if args.no_fts_triggers else 'yes'}")
     print(f"import: {import_s:.1f} s = {report.read / import_s:,.0f} papers/s")
     if args.no_fts_triggers:

@@ -5,6 +5,8 @@ Queries are drawn from the database itself so they match its vocabulary:
 and the same with ``cat:`` / ``after:`` filters; plus filter-only queries.
 
     python bench/search_latency.py --db /tmp/bench-100k.db --queries 200
+    python bench/search_latency.py --backend postgres --pgdata /tmp/paperwire-bench-pg   # after import_throughput
+    python bench/search_latency.py --db postgresql+psycopg://user@host/db
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -21,6 +24,9 @@ from paperwire.index.query import STOPWORDS, parse_query, terms
 from paperwire.index.search import lexical_search
 from paperwire.store.db import open_database
 from paperwire.store.models import Paper
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_db import bench_database  # noqa: E402
 
 CATS = ["cs.LG", "cs", "math", "hep-th", "cs.CV", "quant-ph", "stat.ML", "astro-ph"]
 
@@ -62,16 +68,21 @@ def percentile(values: list[float], p: float) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--db", help="SQLite file or PostgreSQL URL")
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--pgdata", type=Path, default=Path("/tmp/paperwire-bench-pg"))
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--limit", type=int, default=10)
     parser.add_argument("--sort", default="relevance", choices=["relevance", "date"])
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    if not args.db.exists():
-        parser.error(f"{args.db} does not exist")
+    with bench_database(parser, args, fresh=False) as (url, _size):
+        run(args, url)
+
+
+def run(args, url: str) -> None:
     rng = random.Random(args.seed)
-    db = open_database(f"sqlite:///{args.db}")
+    db = open_database(url)
     with db.session() as session:
         count = session.scalar(select(func.count()).select_from(Paper))
     kinds = make_queries(sample_texts(db, args.queries, rng), args.queries, rng)

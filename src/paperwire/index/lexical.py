@@ -1,7 +1,7 @@
 """Lexical (keyword) search: the interface every database backend implements.
 
-SQLite answers with FTS5 (:mod:`paperwire.index.lexical_sqlite`); a
-PostgreSQL backend would answer the same calls with ``tsvector``. What is not
+SQLite answers with FTS5 (:mod:`paperwire.index.lexical_sqlite`),
+PostgreSQL with a weighted ``tsvector`` (:mod:`paperwire.index.lexical_postgres`). What is not
 backend-specific lives here: the result types and the SQL filters for
 ``author:``-free metadata (categories, dates, hidden papers), written with
 SQLAlchemy Core so every backend — and the semantic search — applies them
@@ -111,7 +111,9 @@ def get_lexical_index(dialect: str) -> LexicalIndex:
 
         return Fts5Index()
     if dialect == "postgresql":
-        raise ValueError("PostgreSQL lexical search is not implemented yet; use SQLite for now")
+        from paperwire.index.lexical_postgres import TsvectorIndex
+
+        return TsvectorIndex()
     raise ValueError(f"no lexical search for database dialect {dialect!r}")
 
 

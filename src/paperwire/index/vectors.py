@@ -5,8 +5,8 @@ truth; the usearch HNSW file in the data folder is a derived, disposable
 cache. It is loaded lazily, rebuilt from the database when it is missing or
 holds a different number of vectors than the database (stale after a crash
 or a write by another process), and reloaded when another process saved a
-newer file. A PostgreSQL deployment can answer the same ``VectorIndex``
-protocol with pgvector instead.
+newer file. On PostgreSQL, :class:`PgVectorIndex` answers the same
+protocol with pgvector (an HNSW index inside the database, no file).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import numpy as np
 from sqlalchemy import select
 
 from paperwire.index.embeddings import Embedder, get_embedder, paper_text
+from paperwire.index.vectors_pg import PgVectorIndex
 from paperwire.settings import get_settings
 from paperwire.store.db import Database
 from paperwire.store.embeddings import count_vectors, iter_all_vectors, save_vectors, stale_paper_ids
@@ -113,16 +114,27 @@ class EmbedReport:
 class SemanticIndex:
     """An embedder plus the vector index of one database, kept in step."""
 
-    def __init__(self, db: Database, embedder: Embedder, path: Path):
+    def __init__(self, db: Database, embedder: Embedder, path: Path | None):
         self.db = db
         self.embedder = embedder
-        self.vectors = UsearchIndex(path, embedder.dim)
+        self.vectors: UsearchIndex | PgVectorIndex
+        if db.dialect == "postgresql":
+            self.vectors = PgVectorIndex(db, embedder.name, embedder.dim)
+        else:
+            assert path is not None, "SQLite needs a file for the vector index"
+            self.vectors = UsearchIndex(path, embedder.dim)
         self._lock = threading.Lock()
         self._ready = False
 
     # -- keeping the index in step with the database ---------------------
     def ensure_ready(self) -> None:
         """Load the index file; rebuild it if it is missing or stale."""
+        if isinstance(self.vectors, PgVectorIndex):
+            with self._lock:
+                if not self._ready:
+                    self.vectors.sync()
+                    self._ready = True
+            return
         with self._lock:
             path = self.vectors.path
             newer_on_disk = path.exists() and self.vectors.loaded_mtime != path.stat().st_mtime
@@ -202,8 +214,10 @@ def semantic_index(db: Database) -> SemanticIndex:
         index = _CACHE.get(key)
         if index is None:
             embedder = get_embedder(settings.embedder)
-            safe_name = embedder.name.replace("/", "_").replace(":", "_")
-            path = settings.resolved_data_dir() / f"vectors-{safe_name}.usearch"
+            path = None
+            if db.dialect != "postgresql":
+                safe_name = embedder.name.replace("/", "_").replace(":", "_")
+                path = settings.resolved_data_dir() / f"vectors-{safe_name}.usearch"
             index = SemanticIndex(db, embedder, path)
             _CACHE[key] = index
         index.db = db
@@ -224,4 +238,4 @@ def index_info(db: Database) -> dict:
     index = semantic_index(db)
     index.ensure_ready()
     return {"model": index.embedder.name, "dim": index.embedder.dim, "vectors": len(index.vectors),
-            "path": str(index.vectors.path)}
+            "path": str(index.vectors.path) if index.vectors.path else "postgresql:paper_vectors"}

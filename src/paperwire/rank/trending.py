@@ -106,8 +106,9 @@ def trending(
         .group_by(fp.paper_id)
         .subquery()
     )
-    upvotes = (agg.c.imported_upvotes + _vote_count(agg.c.paper_id)).label("upvotes")
-    comments = (agg.c.imported_comments + _comment_count(agg.c.paper_id)).label("comments")
+    # Labels must not be column names of papers ("comments"): PostgreSQL calls ORDER BY ambiguous.
+    upvotes = (agg.c.imported_upvotes + _vote_count(agg.c.paper_id)).label("total_upvotes")
+    comments = (agg.c.imported_comments + _comment_count(agg.c.paper_id)).label("total_comments")
     newest = func.coalesce(Paper.submitted_at, Paper.imported_at)
     rows = session.execute(
         select(Paper, upvotes, comments, agg.c.day)

@@ -83,9 +83,9 @@ def job_lock(db: Database, name: str, *, wait: bool = False, lease: float = DEFA
 
 
 def lock_holder(db: Database, name: str) -> LockHolder | None:
-    """Who holds the lease lock ``name`` now (None if free; always None on PostgreSQL)."""
-    if db.dialect == "postgresql":
-        return None
+    """Who holds the lock ``name`` now (None if free)."""
+    if db.dialect == "postgresql" and not _pg_lock_is_held(db, name):
+        return None  # a row left by a crashed holder says nothing
     with db.session() as session:
         row = session.execute(select(job_locks).where(job_locks.c.name == name)).first()
     if row is None or row.expires_at < utcnow():
@@ -220,13 +220,28 @@ def _pg_lock(db: Database, name: str, *, wait: bool, timeout: float | None) -> I
                 if acquired or not wait or time.monotonic() >= deadline:
                     break
                 time.sleep(0.5)
+        if acquired:  # who holds it, for messages; the advisory lock is what excludes
+            now = utcnow()
+            connection.execute(delete(job_locks).where(job_locks.c.name == name))
+            connection.execute(insert(job_locks).values(name=name, owner=new_owner(), acquired_at=now,
+                                                        expires_at=now + timedelta(days=36500)))
         try:
             yield acquired
         finally:
             if acquired:
                 try:
+                    connection.execute(delete(job_locks).where(job_locks.c.name == name))
                     connection.execute(text("SELECT pg_advisory_unlock(hashtext(:name))"), {"name": name})
                 except Exception:  # noqa: BLE001 - dropping the session releases the lock anyway
                     connection.invalidate()
     finally:
         connection.close()
+
+
+def _pg_lock_is_held(db: Database, name: str) -> bool:
+    """Whether some session holds the advisory lock (probe: try it and let go)."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        free = bool(connection.scalar(text("SELECT pg_try_advisory_lock(hashtext(:name))"), {"name": name}))
+        if free:
+            connection.execute(text("SELECT pg_advisory_unlock(hashtext(:name))"), {"name": name})
+    return not free

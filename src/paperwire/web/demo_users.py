@@ -32,7 +32,8 @@ def load_demo_community(db: Database, seed: int = 42) -> str:
         create_user(session, *DEMO_ADMIN, is_admin=True)
         users = [create_user(session, name, f"{name}-demo-pass") for name in DEMO_USERS]
         papers = list(session.scalars(
-            select(Paper).join(FeaturedPaper, FeaturedPaper.paper_id == Paper.id).distinct().order_by(Paper.id)
+            # IN, not DISTINCT: PostgreSQL cannot compare the JSON columns.
+            select(Paper).where(Paper.id.in_(select(FeaturedPaper.paper_id))).order_by(Paper.id)
         ))
         votes = comments = 0
         for paper in papers:
