@@ -14,6 +14,12 @@ while the semantic ranking fills the list where the words match little —
 which is where topical relatedness comes from. The textbook k = 60, 1:1 lost
 about 10 MRR points on known items. Min-max score combination (CombSUM)
 measured within 0.001 of this.
+
+Lexical search requires every word; for fusion, papers that match only some
+of the words join as a third, lighter ranking (weight 0.5). A long query —
+a title — matches all its words only in its own paper, and this tail lifted
+category agreement above the semantic ranking alone (0.342 vs 0.334) with
+known-item retrieval unchanged.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ from paperwire.store.papers import papers_by_ids, published_date
 RRF_K = 1
 LEXICAL_WEIGHT = 3.0
 SEMANTIC_WEIGHT = 1.0
+#: Weight of papers that match only some of the words (0 = leave them out).
+ANY_WORD_WEIGHT = 0.5
 #: How many candidates each ranking contributes before fusion.
 CANDIDATES = 200
 
@@ -49,8 +57,8 @@ def search_semantic_or_hybrid(
     if mode == "semantic":
         ranked = semantic
     else:
-        lexical = lexical_ranking(db, parsed, depth)
-        ranked = fuse([lexical, semantic], [LEXICAL_WEIGHT, SEMANTIC_WEIGHT])
+        lexical, tail = lexical_rankings(db, parsed, depth)
+        ranked = fuse([lexical, tail, semantic], [LEXICAL_WEIGHT, ANY_WORD_WEIGHT, SEMANTIC_WEIGHT])
     ids = [pid for pid, _ in ranked]
     with db.session() as session:
         if sort == "date":
@@ -67,12 +75,28 @@ def search_semantic_or_hybrid(
     return SearchResults(hits=hits, total=len(ranked), mode=mode, query=parsed, warnings=list(parsed.warnings))
 
 
-def lexical_ranking(db: Database, parsed: ParsedQuery, depth: int) -> list[tuple[int, float]]:
-    """(paper id, BM25 score) of the best lexical matches, straight from the index.
+def lexical_rankings(db: Database, parsed: ParsedQuery, depth: int) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+    """(paper id, BM25 score) of the papers with all the words, then of those with only some.
 
     Not ``lexical_search``: that builds highlighted hits for every candidate
-    (most of a hybrid query's time) and caps ``limit`` at ``MAX_LIMIT``.
+    (most of a hybrid query's time) and caps ``limit`` at ``MAX_LIMIT``. The
+    any-word tail matters for long or paraphrased queries (a title used as a
+    query matches all its words only in its own paper).
     """
+    index = get_lexical_index(db.dialect)
+    with db.session() as session:
+        page = index.search(session, parsed, limit=depth, offset=0, sort="relevance")
+        ranking = [(hit.paper_id, hit.score) for hit in page.hits]
+        tail: list[tuple[int, float]] = []
+        if ANY_WORD_WEIGHT and page.matched == "all" and len(ranking) < depth and len(parsed.required_words()) > 1:
+            seen = {pid for pid, _ in ranking}
+            more = index.search(session, parsed, limit=depth, offset=0, sort="relevance", any_word=True)
+            tail = [(hit.paper_id, hit.score) for hit in more.hits if hit.paper_id not in seen][: depth - len(ranking)]
+    return ranking, tail
+
+
+def lexical_ranking(db: Database, parsed: ParsedQuery, depth: int) -> list[tuple[int, float]]:
+    """What lexical mode ranks (all words; any word only when nothing has all)."""
     index = get_lexical_index(db.dialect)
     with db.session() as session:
         page = index.search(session, parsed, limit=depth, offset=0, sort="relevance")

@@ -50,9 +50,14 @@ class LexicalIndex(Protocol):
     """A keyword index over papers (title > abstract > authors)."""
 
     def search(
-        self, session: Session, query: ParsedQuery, *, limit: int, offset: int = 0, sort: str = "relevance"
+        self, session: Session, query: ParsedQuery, *, limit: int, offset: int = 0, sort: str = "relevance",
+        any_word: bool = False,
     ) -> LexicalPage:
-        """One page of matching, visible papers in ``sort`` order."""
+        """One page of matching, visible papers in ``sort`` order.
+
+        Free words must all match (falling back to any of them when nothing
+        has all); ``any_word=True`` asks for papers with any of them directly.
+        """
         ...
 
     def matching_ids(self, session: Session, query: ParsedQuery, paper_ids: list[int]) -> set[int]:

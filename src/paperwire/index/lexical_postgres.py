@@ -99,11 +99,16 @@ class TsvectorIndex:
     """Keyword search with PostgreSQL full-text search (see the module docstring)."""
 
     def search(
-        self, session: Session, query: ParsedQuery, *, limit: int, offset: int = 0, sort: str = "relevance"
+        self, session: Session, query: ParsedQuery, *, limit: int, offset: int = 0, sort: str = "relevance",
+        any_word: bool = False,
     ) -> LexicalPage:
-        expression = tsquery_text(query)
+        expression = tsquery_text(query, any_word=any_word)
         if expression is None:
             return self._browse(session, query, limit=limit, offset=offset)
+        if any_word:
+            page = self._ranked(session, query, expression, limit=limit, offset=offset, sort=sort)
+            page.matched = "any"
+            return page
         page = self._ranked(session, query, expression, limit=limit, offset=offset, sort=sort)
         if page.total == 0 and len(query.required_words()) + len(query.phrases) > 1:
             relaxed = tsquery_text(query, any_word=True)

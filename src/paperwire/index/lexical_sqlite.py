@@ -88,11 +88,16 @@ class Fts5Index:
     """Keyword search with SQLite FTS5 (see the module docstring)."""
 
     def search(
-        self, session: Session, query: ParsedQuery, *, limit: int, offset: int = 0, sort: str = "relevance"
+        self, session: Session, query: ParsedQuery, *, limit: int, offset: int = 0, sort: str = "relevance",
+        any_word: bool = False,
     ) -> LexicalPage:
-        expression = match_expression(query)
+        expression = match_expression(query, any_word=any_word)
         if expression is None:
             return self._browse(session, query, limit=limit, offset=offset)
+        if any_word:
+            page = self._ranked(session, query, expression, limit=limit, offset=offset, sort=sort)
+            page.matched = "any"
+            return page
         page = self._ranked(session, query, expression, limit=limit, offset=offset, sort=sort)
         if page.total == 0 and len(query.required_words()) + len(query.phrases) > 1:
             # Nothing has every word: fall back to papers with any of them, best first.
