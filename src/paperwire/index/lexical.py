@@ -142,3 +142,30 @@ def rebuild_lexical_index(db: Database) -> int:
     """Re-create the lexical index from the papers table; returns rows indexed."""
     with db.session() as session:
         return get_lexical_index(db.dialect).rebuild(session)
+
+
+class AllThenAnyWords:
+    """The word semantics every backend shares, written once.
+
+    Free words must all match; when no paper has all of them, the papers
+    with any of them are ranked instead (``matched = "any"``); ``any_word``
+    asks for those directly. A backend supplies ``expression(query,
+    any_word=...)`` (its query syntax, or None when there is no text),
+    ``_ranked`` and ``_browse``.
+    """
+
+    def search(
+        self, session: Session, query: ParsedQuery, *, limit: int, offset: int = 0, sort: str = "relevance",
+        any_word: bool = False,
+    ) -> LexicalPage:
+        expression = self.expression(query, any_word=any_word)
+        if expression is None:
+            return self._browse(session, query, limit=limit, offset=offset)
+        page = self._ranked(session, query, expression, limit=limit, offset=offset, sort=sort)
+        if any_word:
+            page.matched = "any"
+        elif page.total == 0 and len(query.required_words()) + len(query.phrases) > 1:
+            relaxed = self.expression(query, any_word=True)
+            page = self._ranked(session, query, relaxed, limit=limit, offset=offset, sort=sort)
+            page.matched = "any"
+        return page

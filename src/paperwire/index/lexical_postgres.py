@@ -23,7 +23,7 @@ from __future__ import annotations
 from sqlalchemy import func, literal_column, select, text
 from sqlalchemy.orm import Session
 
-from paperwire.index.lexical import LexicalHit, LexicalPage, date_order, filter_conditions
+from paperwire.index.lexical import AllThenAnyWords, LexicalHit, LexicalPage, date_order, filter_conditions
 from paperwire.index.query import ParsedQuery, terms
 from paperwire.store.models import Paper
 
@@ -95,26 +95,12 @@ def _capped_count(session: Session, conditions: list) -> int | None:
     return None if found > COUNT_CAP else found
 
 
-class TsvectorIndex:
+class TsvectorIndex(AllThenAnyWords):
     """Keyword search with PostgreSQL full-text search (see the module docstring)."""
 
-    def search(
-        self, session: Session, query: ParsedQuery, *, limit: int, offset: int = 0, sort: str = "relevance",
-        any_word: bool = False,
-    ) -> LexicalPage:
-        expression = tsquery_text(query, any_word=any_word)
-        if expression is None:
-            return self._browse(session, query, limit=limit, offset=offset)
-        if any_word:
-            page = self._ranked(session, query, expression, limit=limit, offset=offset, sort=sort)
-            page.matched = "any"
-            return page
-        page = self._ranked(session, query, expression, limit=limit, offset=offset, sort=sort)
-        if page.total == 0 and len(query.required_words()) + len(query.phrases) > 1:
-            relaxed = tsquery_text(query, any_word=True)
-            page = self._ranked(session, query, relaxed, limit=limit, offset=offset, sort=sort)
-            page.matched = "any"
-        return page
+    @staticmethod
+    def expression(query: ParsedQuery, *, any_word: bool = False) -> str | None:
+        return tsquery_text(query, any_word=any_word)
 
     def _ranked(
         self, session: Session, query: ParsedQuery, expression: str, *, limit: int, offset: int, sort: str

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, column, func, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
-from paperwire.index.lexical import LexicalHit, LexicalPage, date_order, filter_conditions
+from paperwire.index.lexical import AllThenAnyWords, LexicalHit, LexicalPage, date_order, filter_conditions
 from paperwire.index.query import ParsedQuery, terms
 from paperwire.store.models import Paper
 
@@ -84,27 +84,12 @@ def _match(expression: str):
     return text("papers_fts MATCH :fts_match").bindparams(fts_match=expression)
 
 
-class Fts5Index:
+class Fts5Index(AllThenAnyWords):
     """Keyword search with SQLite FTS5 (see the module docstring)."""
 
-    def search(
-        self, session: Session, query: ParsedQuery, *, limit: int, offset: int = 0, sort: str = "relevance",
-        any_word: bool = False,
-    ) -> LexicalPage:
-        expression = match_expression(query, any_word=any_word)
-        if expression is None:
-            return self._browse(session, query, limit=limit, offset=offset)
-        if any_word:
-            page = self._ranked(session, query, expression, limit=limit, offset=offset, sort=sort)
-            page.matched = "any"
-            return page
-        page = self._ranked(session, query, expression, limit=limit, offset=offset, sort=sort)
-        if page.total == 0 and len(query.required_words()) + len(query.phrases) > 1:
-            # Nothing has every word: fall back to papers with any of them, best first.
-            relaxed = match_expression(query, any_word=True)
-            page = self._ranked(session, query, relaxed, limit=limit, offset=offset, sort=sort)
-            page.matched = "any"
-        return page
+    @staticmethod
+    def expression(query: ParsedQuery, *, any_word: bool = False) -> str | None:
+        return match_expression(query, any_word=any_word)
 
     def _ranked(
         self, session: Session, query: ParsedQuery, expression: str, *, limit: int, offset: int, sort: str
