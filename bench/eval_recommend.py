@@ -7,7 +7,9 @@ the label. Simulated users like one archive (or two), and for each of
 ``--repeats`` seeds they upvote ``--positives`` papers of the liked
 archive(s) and dismiss ``--negatives`` papers of other archives — through the
 real store functions. Every other labelled paper is a candidate; a candidate
-is relevant when its archive is liked. precision@10 over the candidates for:
+is relevant when its archive is liked. precision@10 over the candidates, reported for all users and separately
+for the *tune* users (seeds below ``--tune-seeds``, the only ones constants
+may be chosen on) and the *held-out* users (the other seeds), for:
 
 * **model** — the production path: ``recommend(session, user_id)`` (dense
   logistic regression + lexical profile, trained from the stored signals,
@@ -117,10 +119,11 @@ def quality(args) -> dict[str, list[float]]:
                     vote(session, user, session.get(Paper, pid))
                 for pid in neg:
                     dismiss(session, user.id, pid)
-                users.append({"id": user.id, "taste": taste, "pos": pos, "neg": neg})
+                users.append({"id": user.id, "taste": taste, "pos": pos, "neg": neg, "seed": r})
     liked_by = Counter(pid for u in users for pid in u["pos"])
 
     rows: dict[str, list[float]] = defaultdict(list)
+    by_split: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     per_taste: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     with db.session() as session:
         rec.clear_model_cache()
@@ -153,16 +156,25 @@ def quality(args) -> dict[str, list[float]]:
             for name, ranking in results.items():
                 p10 = _precision(ranking, relevant)
                 rows[name].append(p10)
+                by_split["tune" if u["seed"] < args.tune_seeds else "held-out"][name].append(p10)
                 per_taste["+".join(u["taste"])][name].append(p10)
     db.close()
     print(f"\n## Quality: {len(users)} simulated users ({len(tastes)} tastes × {args.repeats} seeds), "
           f"{args.positives} upvotes + {args.negatives} dismissals each, {len(labelled)} labelled papers, "
           f"{len(all_ids)} in the database\n")
-    print("| ranking | precision@10 (mean ± s.e.) |")
-    print("|---|---|")
-    for name, values in rows.items():
+    def cell(values: list[float]) -> str:
+        if not values:
+            return "–"
         se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
-        print(f"| {name} | {statistics.mean(values):.3f} ± {se:.3f} |")
+        return f"{statistics.mean(values):.3f} ± {se:.3f}"
+
+    n_tune = sum(1 for u in users if u["seed"] < args.tune_seeds)
+    print(f"precision@10, mean ± s.e. Constants may be chosen on the tune users only (seeds < {args.tune_seeds}, "
+          f"{n_tune} users); the held-out users (the other {len(users) - n_tune}) are for reporting.\n")
+    print("| ranking | all users | tune | held-out |")
+    print("|---|---|---|---|")
+    for name, values in rows.items():
+        print(f"| {name} | {cell(values)} | {cell(by_split['tune'][name])} | {cell(by_split['held-out'][name])} |")
     print("\nPer taste (mean precision@10):\n")
     names = list(rows)
     print("| taste | share of candidates | " + " | ".join(names) + " |")
@@ -238,6 +250,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--positives", type=int, default=5)
     parser.add_argument("--negatives", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--tune-seeds", type=int, default=3,
+                        help="seeds below this are the tune users, the rest are held out")
     parser.add_argument("--min-archive", type=int, default=12)
     parser.add_argument("--db", help="large SQLite database (embedded) for the latency part")
     parser.add_argument("--data-dir", help="data folder of --db (default: <db>.data)")
