@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner

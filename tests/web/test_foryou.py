@@ -14,7 +14,7 @@ from paperwire.sources.formats import read_path
 from paperwire.sources.importer import import_items
 from paperwire.store.library import pending_harvest
 from paperwire.web.app import create_app
-from tests.web.conftest import XSS, csrf_from, signup
+from tests.web.conftest import csrf_from, signup
 
 
 @pytest.fixture

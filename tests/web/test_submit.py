@@ -6,11 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from fastapi.testclient import TestClient
 
 from paperwire.settings import get_settings
 from paperwire.store.papers import utcnow
-from paperwire.web.app import create_app
 from tests.sources.upstream_server import FakePaper, UpstreamServer
 from tests.web.conftest import csrf_from, signup
 

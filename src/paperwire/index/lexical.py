@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from paperwire.index.query import ParsedQuery
@@ -149,9 +149,10 @@ class AllThenAnyWords:
 
     Free words must all match; when no paper has all of them, the papers
     with any of them are ranked instead (``matched = "any"``); ``any_word``
-    asks for those directly. A backend supplies ``expression(query,
-    any_word=...)`` (its query syntax, or None when there is no text),
-    ``_ranked`` and ``_browse``.
+    asks for those directly. Filter-only queries list the newest papers. A
+    backend supplies ``expression(query, any_word=..., require_text=...)``
+    and ``excluded_expression(query)`` (its query syntax, or None),
+    ``matches(expression)`` (a condition on papers) and ``_ranked``.
     """
 
     def search(
@@ -169,3 +170,33 @@ class AllThenAnyWords:
             page = self._ranked(session, query, relaxed, limit=limit, offset=offset, sort=sort)
             page.matched = "any"
         return page
+
+    def _browse(self, session: Session, query: ParsedQuery, *, limit: int, offset: int) -> LexicalPage:
+        """Filter-only (and exclusion-only) queries: newest first."""
+        conditions = filter_conditions(query)
+        excluded = self.excluded_expression(query)
+        if excluded:
+            conditions.append(~self.matches(excluded))
+        ids = session.scalars(  # one extra row tells whether this is the last page
+            select(Paper.id).where(*conditions).order_by(*date_order()).limit(limit + 1).offset(offset)
+        ).all()
+        # Counting means scanning every paper in the date range (filters are
+        # LIKE patterns): exact only when this page reaches the end anyway.
+        total = offset + len(ids) if len(ids) <= limit else None
+        return LexicalPage(hits=[LexicalHit(int(i), 0.0) for i in ids[:limit]], total=total)
+
+    def matching_ids(
+        self, session: Session, query: ParsedQuery, paper_ids: list[int], *, require_text: bool = True
+    ) -> set[int]:
+        """Which of ``paper_ids`` pass the query (its words too unless ``require_text`` is False)."""
+        if not paper_ids:
+            return set()
+        conditions = [*filter_conditions(query), Paper.id.in_(paper_ids)]
+        expression = self.expression(query, require_text=require_text)
+        if expression is None:
+            excluded = self.excluded_expression(query)
+            if excluded:
+                conditions.append(~self.matches(excluded))
+        else:
+            conditions.append(self.matches(expression))
+        return set(session.scalars(select(Paper.id).where(*conditions)))

@@ -99,8 +99,11 @@ class TsvectorIndex(AllThenAnyWords):
     """Keyword search with PostgreSQL full-text search (see the module docstring)."""
 
     @staticmethod
-    def expression(query: ParsedQuery, *, any_word: bool = False) -> str | None:
-        return tsquery_text(query, any_word=any_word)
+    def expression(query: ParsedQuery, *, any_word: bool = False, require_text: bool = True) -> str | None:
+        return tsquery_text(query, any_word=any_word, require_text=require_text)
+
+    excluded_expression = staticmethod(_excluded_text)
+    matches = staticmethod(_matches)
 
     def _ranked(
         self, session: Session, query: ParsedQuery, expression: str, *, limit: int, offset: int, sort: str
@@ -128,34 +131,6 @@ class TsvectorIndex(AllThenAnyWords):
                 .limit(limit).offset(offset)
             ).all()
         return LexicalPage(hits=[LexicalHit(int(r[0]), float(r[1])) for r in rows], total=total)
-
-    def _browse(self, session: Session, query: ParsedQuery, *, limit: int, offset: int) -> LexicalPage:
-        """Filter-only (and exclusion-only) queries: newest first."""
-        conditions = filter_conditions(query)
-        excluded = _excluded_text(query)
-        if excluded:
-            conditions.append(~_matches(excluded))
-        ids = session.scalars(
-            select(Paper.id).where(*conditions).order_by(*date_order()).limit(limit + 1).offset(offset)
-        ).all()
-        total = offset + len(ids) if len(ids) <= limit else None
-        return LexicalPage(hits=[LexicalHit(int(i), 0.0) for i in ids[:limit]], total=total)
-
-    def matching_ids(
-        self, session: Session, query: ParsedQuery, paper_ids: list[int], *, require_text: bool = True
-    ) -> set[int]:
-        """Which of ``paper_ids`` pass the query (its words too unless ``require_text`` is False)."""
-        if not paper_ids:
-            return set()
-        conditions = [*filter_conditions(query), Paper.id.in_(paper_ids)]
-        expression = tsquery_text(query, require_text=require_text)
-        if expression is None:
-            excluded = _excluded_text(query)
-            if excluded:
-                conditions.append(~_matches(excluded))
-        else:
-            conditions.append(_matches(expression))
-        return set(session.scalars(select(Paper.id).where(*conditions)))
 
     def rebuild(self, session: Session) -> int:
         """The tsvector is a generated column: nothing to rebuild; refresh planner statistics."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, column, func, literal_column, select, table, text
+from sqlalchemy import ColumnElement, Engine, column, func, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
 from paperwire.index.lexical import AllThenAnyWords, LexicalHit, LexicalPage, date_order, filter_conditions
@@ -88,8 +88,14 @@ class Fts5Index(AllThenAnyWords):
     """Keyword search with SQLite FTS5 (see the module docstring)."""
 
     @staticmethod
-    def expression(query: ParsedQuery, *, any_word: bool = False) -> str | None:
-        return match_expression(query, any_word=any_word)
+    def expression(query: ParsedQuery, *, any_word: bool = False, require_text: bool = True) -> str | None:
+        return match_expression(query, any_word=any_word, require_text=require_text)
+
+    excluded_expression = staticmethod(_excluded_expression)
+
+    @staticmethod
+    def matches(expression: str) -> ColumnElement[bool]:
+        return Paper.id.in_(select(_FTS.c.rowid).where(_match(expression)))
 
     def _ranked(
         self, session: Session, query: ParsedQuery, expression: str, *, limit: int, offset: int, sort: str
@@ -141,37 +147,6 @@ class Fts5Index(AllThenAnyWords):
             stmt = stmt.where(_FTS.c.rowid > floor)
         order = date_order() if sort == "date" else [literal_column("rank"), _FTS.c.rowid]
         return session.execute(stmt.order_by(*order).limit(limit).offset(offset)).all()
-
-    def _browse(self, session: Session, query: ParsedQuery, *, limit: int, offset: int) -> LexicalPage:
-        """Filter-only (and exclusion-only) queries: newest first."""
-        conditions = filter_conditions(query)
-        excluded = _excluded_expression(query)
-        if excluded:
-            conditions.append(Paper.id.not_in(select(_FTS.c.rowid).where(_match(excluded))))
-        ids = session.scalars(  # one extra row tells whether this is the last page
-            select(Paper.id).where(*conditions).order_by(*date_order()).limit(limit + 1).offset(offset)
-        ).all()
-        # Counting means scanning every paper in the date range (filters are
-        # LIKE patterns): exact only when this page reaches the end anyway.
-        total = offset + len(ids) if len(ids) <= limit else None
-        ids = ids[:limit]
-        return LexicalPage(hits=[LexicalHit(int(i), 0.0) for i in ids], total=total)
-
-    def matching_ids(
-        self, session: Session, query: ParsedQuery, paper_ids: list[int], *, require_text: bool = True
-    ) -> set[int]:
-        """Which of ``paper_ids`` pass the query (its words too unless ``require_text`` is False)."""
-        if not paper_ids:
-            return set()
-        conditions = [*filter_conditions(query), Paper.id.in_(paper_ids)]
-        expression = match_expression(query, require_text=require_text)
-        if expression is None:
-            excluded = _excluded_expression(query)
-            if excluded:
-                conditions.append(Paper.id.not_in(select(_FTS.c.rowid).where(_match(excluded))))
-        else:
-            conditions.append(Paper.id.in_(select(_FTS.c.rowid).where(_match(expression))))
-        return set(session.scalars(select(Paper.id).where(*conditions)))
 
     def rebuild(self, session: Session) -> int:
         """Re-create the index from the papers table and refresh planner statistics (after bulk loads)."""
