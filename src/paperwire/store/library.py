@@ -65,26 +65,24 @@ class Dismissal(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-class Follow(Base):
+class _UserRule:
+    """A (kind, value) rule of one user; follows and exclusions share the shape."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(MAX_VALUE))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Follow(_UserRule, Base):
     __tablename__ = "follows"
     __table_args__ = (UniqueConstraint("user_id", "kind", "value", name="uq_follows_user_kind_value"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(16))
-    value: Mapped[str] = mapped_column(String(MAX_VALUE))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
 
-
-class Exclusion(Base):
+class Exclusion(_UserRule, Base):
     __tablename__ = "exclusions"
     __table_args__ = (UniqueConstraint("user_id", "kind", "value", name="uq_exclusions_user_kind_value"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(16))
-    value: Mapped[str] = mapped_column(String(MAX_VALUE))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class HarvestQueue(Base):
