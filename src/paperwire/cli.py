@@ -96,7 +96,7 @@ def import_(
                 raise typer.BadParameter(f"--map expects FIELD=COLUMN, got {item!r}")
             mapping[field.strip()] = column.strip()
         options["column_map"] = mapping
-    on_changed = _embed_callback(database) if (settings.embed_on_import if embed is None else embed) else None
+    on_changed = _embed_callback(database, embed)
     reports = {}
     from paperwire.index.lexical import bulk_loading
 
@@ -141,12 +141,13 @@ def import_(
             console.print(f"  [yellow]skipped[/] {escape(error)}")
 
 
-def _embed_callback(database: Database):
-    """Embed papers as they are imported, if the semantic layer is available."""
-    try:
-        from paperwire.index.vectors import embed_paper_ids
-    except ImportError:
+def _embed_callback(database: Database, embed: bool | None = None):
+    """What imports and harvests call with new or changed paper ids: embed them,
+    unless ``embed`` (default: $PAPERWIRE_EMBED_ON_IMPORT) says not to."""
+    if not (get_settings().embed_on_import if embed is None else embed):
         return None
+    from paperwire.index.vectors import embed_paper_ids
+
     return lambda ids: embed_paper_ids(database, ids)
 
 
@@ -202,7 +203,7 @@ def harvest_arxiv_cmd(
             delay=settings.harvest_delay if delay is None else delay,
             max_results=max_results,
             log=_plain_log,
-            on_changed=_embed_callback(database) if settings.embed_on_import else None,
+            on_changed=_embed_callback(database),
         )
     _print_json(report.as_dict()) if as_json else console.print(report.summary())
 
@@ -231,7 +232,7 @@ def harvest_oai_cmd(
             base_url=base_url or settings.oai_base_url,
             delay=settings.harvest_delay if delay is None else delay,
             log=_plain_log,
-            on_changed=_embed_callback(database) if settings.embed_on_import else None,
+            on_changed=_embed_callback(database),
         )
     _print_json(report.as_dict()) if as_json else console.print(report.summary())
 
@@ -252,7 +253,7 @@ def harvest_queue_cmd(
         report = process_harvest_queue(
             database, base_url=base_url or settings.arxiv_api_url,
             delay=settings.harvest_delay if delay is None else delay,
-            on_changed=_embed_callback(database) if settings.embed_on_import else None,
+            on_changed=_embed_callback(database),
         )
     _print_json(report.as_dict()) if as_json else console.print(report.summary())
 
