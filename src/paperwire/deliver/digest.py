@@ -140,12 +140,10 @@ def _clean(values: Iterable[str] | None) -> list[str]:
 Recommender = Callable[[Session, int, int], list[Paper]]
 
 
-def _default_recommender() -> Recommender | None:
-    try:  # the recommendation layer is optional; digests work without it
-        from paperwire.rank.recommend import recommend_for_user  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return lambda session, user_id, limit: [getattr(r, "paper", r) for r in recommend_for_user(session, user_id, limit=limit)]
+def _default_recommender() -> Recommender:
+    from paperwire.rank.recommend import recommend_for_user
+
+    return lambda session, user_id, limit: [r.paper for r in recommend_for_user(session, user_id, limit=limit)]
 
 
 class DigestBuilder:
@@ -253,11 +251,9 @@ class DigestBuilder:
 
     def _account_exclusions(self, user_id: int, exclusions: dict | None) -> tuple[dict | None, set[int]]:
         """What the user excluded or dismissed on the site applies to mail too."""
-        try:
-            from paperwire.rank.exclusions import exclusions_for_delivery
-            from paperwire.store.library import dismissed_ids
-        except ImportError:  # the recommendation layer is optional
-            return exclusions, set()
+        from paperwire.rank.exclusions import exclusions_for_delivery
+        from paperwire.store.library import dismissed_ids
+
         return exclusions_for_delivery(self.session, user_id, exclusions), dismissed_ids(self.session, user_id)
 
     # -- building ----------------------------------------------------------

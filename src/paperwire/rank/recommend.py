@@ -251,7 +251,7 @@ def recommend(
 
 def recommend_for_user(session: Session, user_id: int, limit: int = 20,
                        exclusions: ExclusionRules | None = None) -> list[Recommendation]:
-    """What digests, feeds and webhooks call (``deliver.digest`` looks this name up).
+    """What digests, feeds and webhooks call (through ``deliver.digest``).
 
     Personal picks only (empty for a user with no signals, so a digest's
     "For you" section never repeats the trending one); the user's own
