@@ -9,8 +9,6 @@ every mode falls back to lexical search (and says so in ``results.mode``).
 from __future__ import annotations
 
 import html
-import importlib
-import importlib.util
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -69,8 +67,9 @@ def search(
     """Search papers; see :mod:`paperwire.index.query` for the query language."""
     _check(mode, sort, limit, offset)
     parsed = parse_query(query)
-    if mode in ("semantic", "hybrid") and importlib.util.find_spec("paperwire.index.hybrid") is not None:
-        hybrid = importlib.import_module("paperwire.index.hybrid")
+    if mode in ("semantic", "hybrid"):
+        from paperwire.index import hybrid  # imports this module: loaded on first use
+
         return hybrid.search_semantic_or_hybrid(db, parsed, mode=mode, limit=limit, offset=offset, sort=sort)
     return lexical_search(db, parsed, limit=limit, offset=offset, sort=sort)
 

@@ -92,22 +92,14 @@ def create_app(db: Database | None = None) -> FastAPI:
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
-    from paperwire.web import api
-    from paperwire.web.views import accounts, admin, daily, papers, search, submit, users
-
-    from paperwire.web import api_foryou
-    from paperwire.web.views import foryou, library, onboarding
+    from paperwire.web import api, api_foryou, routes_delivery
+    from paperwire.web.views import accounts, admin, daily, foryou, library, onboarding, papers, search, submit, users
 
     app.include_router(api.router)
     app.include_router(api_foryou.router)
     for module in (daily, papers, search, submit, accounts, users, admin, foryou, library, onboarding):
         app.include_router(module.router)
-    try:
-        from paperwire.web.routes_delivery import router as delivery_router
-    except ImportError:
-        pass
-    else:
-        app.include_router(delivery_router)
+    app.include_router(routes_delivery.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from paperwire.ids import InvalidArxivId, parse_arxiv_id
 from paperwire.records import PaperRecord
 from paperwire.settings import get_settings
+from paperwire.sources.arxiv_api import fetch_arxiv_ids
+from paperwire.sources.http import HarvestError
 from paperwire.store.community import User
 from paperwire.store.db import Database
 from paperwire.store.models import FeaturedPaper, Paper
@@ -36,11 +38,6 @@ class Submitted:
 
 
 def _fetch(arxiv_id: str) -> PaperRecord:
-    try:
-        from paperwire.sources.arxiv_api import fetch_arxiv_ids
-        from paperwire.sources.http import HarvestError
-    except ImportError as exc:
-        raise SubmitError(503, "Fetching from arXiv is not available on this installation.") from exc
     settings = get_settings()
     try:
         records = fetch_arxiv_ids([arxiv_id], base_url=settings.arxiv_api_url, delay=0)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from sqlalchemy import select
 
 from paperwire.ids import arxiv_abs_url, arxiv_pdf_url
+from paperwire.index.similar import similar_papers
 from paperwire.store.community import (
     CommunityError, User, add_comment, comment_count, comment_tree, unvote, upvote_count, vote, voted_ids,
 )
@@ -39,10 +40,6 @@ def safe_next(value: str | None, default: str) -> str:
 
 
 def _similar(db: Database, uid: str) -> list:
-    try:
-        from paperwire.index.similar import similar_papers
-    except ImportError:
-        return []
     try:
         return similar_papers(db, uid, limit=5)
     except Exception:  # noqa: BLE001 — a missing index must not break the paper page
