@@ -1,5 +1,9 @@
 """RSS 2.0, Atom and JSON Feed 1.1 for trending, searches, categories and users.
 
+A user has two private feeds behind the same revocable secret token: the
+papers matching what they follow (:func:`user_feed`) and their "For you"
+recommendations with the "why this paper" reasons (:func:`for_you_feed`).
+
 Feeds are built from :class:`~paperwire.deliver.digest.DigestItem` lists.
 RSS and Atom come from feedgen; JSON Feed 1.1 is small enough to write by
 hand. The body is deterministic for the same papers (the feed's own date is
@@ -11,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
+from html import escape
 
 from feedgen.feed import FeedGenerator
 from sqlalchemy import or_, select
@@ -34,11 +39,13 @@ _EPOCH = datetime(1970, 1, 1)
 
 @dataclass
 class Feed:
-    key: str  # stable id part: "trending", "search:…", "category:cs.LG", "user:3"
+    key: str  # stable id part: "trending", "search:…", "category:cs.LG", "user:3", "for-you:3"
     title: str
     description: str
     link: str  # the HTML page showing the same papers
     items: list[DigestItem]
+    #: "Why this paper" reasons by paper uid (the For you feed): objects with ``label`` and an optional ``uid``.
+    why: dict[str, list] = field(default_factory=dict)
 
     @property
     def updated(self) -> datetime:
@@ -121,6 +128,45 @@ def user_feed(session: Session, user_id: int, subscription=None, *, today: date 
                 f"{base}/settings", items[:FEED_SIZE])
 
 
+FOR_YOU_EMPTY = ("No recommendations for you yet. Upvote or save papers you like on paperwire, or pick a few "
+                 "categories and papers at {base}/onboarding, and your recommendations will appear in this feed.")
+
+
+def for_you_feed(session: Session, user_id: int, subscription=None, *, limit: int = FEED_SIZE) -> Feed:
+    """A user's "For you" recommendations, best first, each with its "why this paper" reasons.
+
+    Personal picks only: the user's exclusions (and their subscription's, if
+    given) apply, papers they upvoted, saved or dismissed never appear, and a
+    user with no signals gets an empty feed whose description says how to get
+    recommendations (no popular fallback in a personal feed).
+    """
+    from paperwire.rank.exclusions import ExclusionRules
+    from paperwire.rank.recommend import recommend
+    from paperwire.store.community import comment_count, upvote_count
+
+    extra = ExclusionRules.from_dict(subscription.exclusions) if subscription is not None else None
+    recs = recommend(session, user_id, limit=limit, exclusions=extra, with_reasons=True, popular_fallback=False)
+    items = [_item(r.paper, upvote_count(session, r.paper), comment_count(session, r.paper)) for r in recs]
+    base = delivery_config().base_url
+    description = ("Papers recommended for you on paperwire, best first, with why each one was picked" if items
+                   else FOR_YOU_EMPTY.format(base=base))
+    return Feed(f"for-you:{user_id}", "paperwire — for you", description, f"{base}/for-you", items,
+                why={r.paper.uid: list(r.reasons) for r in recs if r.reasons})
+
+
+def _why_text(reasons: list) -> str:
+    return "Why this paper: " + "; ".join(r.label for r in reasons)
+
+
+def _why_html(item: DigestItem, reasons: list) -> str:
+    """An entry body: why the paper was picked (linking the library papers it resembles), then its abstract."""
+    lines = "".join(
+        f'<li><a href="{escape(paper_url(r.uid))}">{escape(r.label)}</a></li>' if r.uid
+        else f"<li>{escape(r.label)}</li>" for r in reasons
+    )
+    return f"<p>Why this paper:</p><ul>{lines}</ul><p>{escape(item.abstract or item.title)}</p>"
+
+
 def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
@@ -136,12 +182,13 @@ def render_feed(feed: Feed, fmt: str, self_url: str) -> bytes:
     gen.title(feed.title)
     gen.subtitle(feed.description)
     gen.description(feed.description)
-    gen.link(href=feed.link, rel="alternate")
     gen.link(href=self_url, rel="self")
+    gen.link(href=feed.link, rel="alternate")  # last: feedgen makes the last link RSS's <link> (the HTML page)
     gen.generator("paperwire")
     gen.language("en")
     gen.updated(_aware(feed.updated))
     gen.lastBuildDate(_aware(feed.updated))
+    gen.load_extension("dc", atom=False, rss=True)  # RSS <author> must be an e-mail address: names go in dc:creator
     for item in reversed(feed.items):  # feedgen prepends entries
         entry = gen.add_entry()
         entry.id(item.url)
@@ -149,8 +196,12 @@ def render_feed(feed: Feed, fmt: str, self_url: str) -> bytes:
         entry.title(item.title)
         entry.link(href=item.url)
         entry.summary(item.abstract or item.title)
+        if why := feed.why.get(item.uid):
+            entry.content(_why_html(item, why), type="html")  # Atom <content>, RSS <content:encoded>
         for name in item.authors[:20]:
             entry.author(name=name)
+        if item.authors:
+            entry.dc.dc_creator(item.authors[:20])
         for category in item.categories:
             entry.category(term=category)
         if item.published:
@@ -169,19 +220,24 @@ def _json_feed(feed: Feed, self_url: str) -> bytes:
         "feed_url": self_url,
         "description": feed.description,
         "language": "en",
-        "items": [
-            {
-                "id": item.url, "url": item.url, "title": item.title, "content_text": item.abstract or item.title,
-                "summary": item.short_abstract, "tags": item.categories,
-                "authors": [{"name": n} for n in item.authors[:20]],
-                **({"date_published": _aware(item.published).isoformat()} if item.published else {}),
-                **({"external_url": item.arxiv_url} if item.arxiv_url else {}),
-                "_paperwire": {"id": item.uid, "upvotes": item.upvotes, "comments": item.comments},
-            }
-            for item in feed.items
-        ],
+        "items": [_json_item(item, feed.why.get(item.uid)) for item in feed.items],
     }
     return json.dumps(data, ensure_ascii=False, indent=1).encode()
+
+
+def _json_item(item: DigestItem, why: list | None) -> dict:
+    text = item.abstract or item.title
+    return {
+        "id": item.url, "url": item.url, "title": item.title,
+        "content_text": f"{_why_text(why)}\n\n{text}" if why else text,
+        **({"content_html": _why_html(item, why)} if why else {}),
+        "summary": item.short_abstract, "tags": item.categories,
+        "authors": [{"name": n} for n in item.authors[:20]],
+        **({"date_published": _aware(item.published).isoformat()} if item.published else {}),
+        **({"external_url": item.arxiv_url} if item.arxiv_url else {}),
+        "_paperwire": {"id": item.uid, "upvotes": item.upvotes, "comments": item.comments,
+                       **({"reasons": [r.as_dict() for r in why]} if why else {})},
+    }
 
 
 # -- HTTP caching --------------------------------------------------------------

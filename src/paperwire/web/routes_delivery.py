@@ -1,6 +1,11 @@
 """Delivery pages: subscribe (double opt-in), confirm, one-click unsubscribe,
 feeds with HTTP caching, and the delivery part of /settings.
 
+A user's private feeds — ``/feeds/user/{token}.{fmt}`` (what they follow) and
+``/feeds/for-you/{token}.{fmt}`` (their recommendations) — share one secret,
+revocable token, since feed readers cannot log in; an unknown or revoked
+token is a 404.
+
 Every browser form is CSRF-protected except ``POST /unsubscribe/{token}``:
 RFC 8058 one-click requests come from mail providers without cookies, and the
 signed token in the URL is what authorises them. ``GET /unsubscribe/{token}``
@@ -16,8 +21,8 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 
 from paperwire.deliver import subscriptions as subs
 from paperwire.deliver.feeds import (
-    FORMATS, category_feed, etag_of, last_modified_header, not_modified, render_feed, search_feed, trending_feed,
-    user_feed,
+    FORMATS, category_feed, etag_of, for_you_feed, last_modified_header, not_modified, render_feed, search_feed,
+    trending_feed, user_feed,
 )
 from paperwire.deliver.mailer import MailError, send_message
 from paperwire.deliver.render import build_confirm_message
@@ -161,14 +166,33 @@ def category_feed_route(request: Request, category: str, fmt: str, db: Database 
     return _feed_response(request, feed, fmt)
 
 
-@router.get("/feeds/user/{token}.{fmt}")
-def user_feed_route(request: Request, token: str, fmt: str, db: Database = Depends(get_db)) -> Response:
+#: A user's private feeds, by URL part: ``/feeds/<part>/{token}.{fmt}``.
+PRIVATE_FEEDS = ("user", "for-you")
+
+
+def private_feed_urls(base: str, token: str) -> dict[str, dict[str, str]]:
+    """``{"user": {"rss": url, …}, "for-you": {…}}`` for a freshly issued token."""
+    return {part: {fmt: f"{base}/feeds/{part}/{token}.{fmt}" for fmt in FORMATS} for part in PRIVATE_FEEDS}
+
+
+def _private_feed_response(request: Request, db: Database, token: str, fmt: str, build) -> Response:
+    """``build(session, user_id, subscription)`` for the token's user; 404 for an unknown or revoked token."""
     with db.session() as session:
         user_id = subs.feed_token_user(session, token)
         if user_id is None:
             raise HTTPException(404, "This private feed does not exist or was revoked.")
-        feed = user_feed(session, user_id, subs.user_subscription(session, user_id))
+        feed = build(session, user_id, subs.user_subscription(session, user_id))
     return _feed_response(request, feed, fmt, private=True)
+
+
+@router.get("/feeds/user/{token}.{fmt}")
+def user_feed_route(request: Request, token: str, fmt: str, db: Database = Depends(get_db)) -> Response:
+    return _private_feed_response(request, db, token, fmt, user_feed)
+
+
+@router.get("/feeds/for-you/{token}.{fmt}")
+def for_you_feed_route(request: Request, token: str, fmt: str, db: Database = Depends(get_db)) -> Response:
+    return _private_feed_response(request, db, token, fmt, for_you_feed)
 
 
 # -- settings ------------------------------------------------------------------
@@ -226,9 +250,8 @@ def save_digest(request: Request, active: str = Form(""), frequency: str = Form(
 def new_feed_token(request: Request, user: User = Depends(require_user), db: Database = Depends(get_db)) -> Response:
     with db.session() as session:
         token = subs.issue_feed_token(session, user.id)
-    base = str(request.base_url).rstrip("/")
-    urls = {fmt: f"{base}/feeds/user/{token}.{fmt}" for fmt in ("rss", "atom", "json")}
-    return render(request, "delivery/feed_token.html", urls=urls)
+    urls = private_feed_urls(str(request.base_url).rstrip("/"), token)
+    return render(request, "delivery/feed_token.html", urls=urls["user"], for_you_urls=urls["for-you"])
 
 
 @router.post("/settings/feed-token/revoke", dependencies=[Depends(verify_csrf)])

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from paperwire.deliver.subscriptions import active_feed_token
 from paperwire.rank.recommend import recommend, trending_for_me
 from paperwire.store.community import upvote_count, voted_ids
 from paperwire.store.db import Database
@@ -45,8 +46,9 @@ def for_you_page(
         ids = [i["paper"].id for i in items]
         voted = voted_ids(session, user, ids)
         saved = saved_ids(session, user.id, ids)
-    return render(request, "foryou.html", items=items, view=view, page=p, has_next=more,
-                  voted=voted, saved_ids=saved, cold=signals.is_empty, offset=p * PAGE_SIZE)
+        token = active_feed_token(session, user.id)  # only its hash is stored: the page can say it exists
+    return render(request, "foryou.html", items=items, view=view, page=p, has_next=more, voted=voted, saved_ids=saved,
+                  cold=signals.is_empty, offset=p * PAGE_SIZE, feed_since=token.created_at if token else None)
 
 
 def _act(request: Request, uid: str, action: str, next_url: str | None, db: Database) -> Response:
