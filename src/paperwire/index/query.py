@@ -54,6 +54,8 @@ def terms(text: str) -> list[str]:
     Mirrors SQLite's ``unicode61 remove_diacritics 2`` tokenizer closely
     enough that query terms and highlighted words agree with the index.
     """
+    if text.isascii():  # nothing to strip (most abstracts): skip the per-character pass
+        return [t.lower() for t in _WORD_RE.findall(text)]
     decomposed = unicodedata.normalize("NFD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return [t.lower() for t in _WORD_RE.findall(stripped)]
