@@ -6,7 +6,9 @@ from datetime import date, datetime
 
 import pytest
 
-from paperwire.rank.trending import featured_days, hot, hot_score, neighbour_days, period_bounds, trending
+from paperwire.rank.trending import (
+    count_featured, featured_days, hot, hot_score, neighbour_days, period_bounds, trending,
+)
 from paperwire.records import PaperRecord
 from paperwire.store.community import add_comment, create_user, vote
 from paperwire.store.papers import get_paper, upsert_papers
@@ -111,3 +113,72 @@ def test_neighbour_days():
 def trending_titles(db, period, day):
     with db.session() as s:
         return [(e.paper.title, e.upvotes, e.submitted_by) for e in trending(s, period=period, day=day)]
+
+
+def _many(db, day, n, prefix="Paper"):
+    """n papers featured on ``day`` with distinct upvotes (paper i has n - i votes)."""
+    with db.session() as s:
+        upsert_papers(s, [PaperRecord(title=f"{prefix} number {i}", abstract="A study.", featured_on=day,
+                                      upvotes=n - i, source="test") for i in range(n)])
+
+
+def _visible_to_picky_user(db):
+    """A user excluding the word "odd" (7 papers) who dismissed 3 papers; their condition."""
+    from paperwire.rank.exclusions import user_visible_condition
+    from paperwire.store.library import add_exclusion, dismiss
+
+    with db.session() as s:
+        user = create_user(s, "picky", "password123")
+        add_exclusion(s, user.id, "word", "odd")
+        for i in (0, 1, 2):
+            dismiss(s, user.id, get_paper(s, _uid(db, f"Paper number {i}")).id)
+        return user.id
+
+
+def test_trending_filters_before_paging(db):
+    d = date(2024, 3, 13)
+    _many(db, d, 60)
+    with db.session() as s:
+        upsert_papers(s, [PaperRecord(title=f"An odd result {i}", featured_on=d, upvotes=100 + i, source="test")
+                          for i in range(7)])
+        upsert_papers(s, [PaperRecord(title="Godd oddly sized", featured_on=d, upvotes=200, source="test")])
+    user_id = _visible_to_picky_user(db)
+    from paperwire.rank.exclusions import user_visible_condition
+
+    with db.session() as s:
+        where = user_visible_condition(s, user_id)
+        assert count_featured(s, period="day", day=d) == 68
+        assert count_featured(s, period="day", day=d, where=where) == 58  # 68 - 7 odd - 3 dismissed
+        assert count_featured(s, period="week", day=d, where=where) == 58
+        first = trending(s, period="day", day=d, limit=50, where=where)
+        second = trending(s, period="day", day=d, limit=50, offset=50, where=where)
+        assert len(first) == 50 and len(second) == 8
+        titles = [e.paper.title for e in first + second]
+        assert titles[0] == "Godd oddly sized"  # "odd" is a whole word: "Godd"/"oddly" stay
+        assert titles[1:] == [f"Paper number {i}" for i in range(3, 60)]
+        # anonymous: unchanged
+        assert len(trending(s, period="day", day=d, limit=50, offset=50)) == 18
+        assert trending(s, period="day", day=d, limit=1)[0].paper.title == "Godd oddly sized"
+
+
+def test_hot_filters_before_paging(db):
+    d = date(2024, 3, 13)
+    _many(db, d, 60)
+    with db.session() as s:
+        upsert_papers(s, [PaperRecord(title=f"An odd result {i}", featured_on=date(2024, 3, 12), upvotes=900 + i,
+                                      source="test") for i in range(7)])
+    user_id = _visible_to_picky_user(db)
+    from paperwire.rank.exclusions import user_visible_condition
+
+    now = datetime(2024, 3, 14)
+    with db.session() as s:
+        anonymous = hot(s, now=now, limit=100)
+        assert len(anonymous) == 67 and anonymous[0].paper.title == "An odd result 6"
+        where = user_visible_condition(s, user_id)
+        first = hot(s, now=now, limit=50, where=where)
+        second = hot(s, now=now, limit=50, offset=50, where=where)
+        assert len(first) == 50 and len(second) == 7
+        assert [e.paper.title for e in first + second] == [f"Paper number {i}" for i in range(3, 60)]
+        # the order of what is left is the anonymous order, with the filtered papers taken out
+        assert [e.paper.title for e in anonymous if e.paper.title.startswith("Paper number")][3:] == \
+            [e.paper.title for e in first + second]

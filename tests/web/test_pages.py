@@ -121,3 +121,70 @@ def test_demo_community_creates_accounts(db):
     with db.session() as s:
         assert authenticate(s, "admin", "paperwire-demo").is_admin
     assert load_demo_community(db) == "demo accounts already present"
+
+
+def _cards(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'<article class="card">.*?<a href="/papers/([^"]+)" class="math">', html, re.S)
+
+
+def test_exclusions_and_dismissals_filter_before_paging(site_db, client):
+    """A logged-in user's daily page and hot list are full pages of what they may see, with totals to match."""
+    from fastapi.testclient import TestClient
+
+    from paperwire.records import PaperRecord
+    from paperwire.store.papers import upsert_papers
+    from tests.web.conftest import DAY2
+
+    filler = [PaperRecord(title=f"Filler paper {i}", arxiv_id=f"2403.{1000 + i}", abstract="Plain.",
+                          authors=["Ann Lee"], categories=["cs.LG"], featured_on=DAY2, upvotes=100 + i, source="test")
+              for i in range(60)]
+    odd = [PaperRecord(title=f"An odd result {i}", arxiv_id=f"2403.{2000 + i}", abstract="Plain.", authors=["Bo Li"],
+                       categories=["cs.LG"], featured_on=DAY2, upvotes=500 + i, source="test") for i in range(6)]
+    godd = PaperRecord(title="Godd oddly named", arxiv_id="2403.03000", abstract="Plain.", authors=["Cy Wu"],
+                       categories=["cs.LG"], featured_on=DAY2, upvotes=50, source="test")
+    with site_db.session() as s:
+        upsert_papers(s, filler + odd + [godd])
+    with TestClient(client.app) as anonymous:
+        page = anonymous.get("/date/2024-03-13").text
+        assert "69 papers" in page and "Page 1 of 2" in page and len(_cards(page)) == 50
+        assert len(_cards(anonymous.get("/hot?p=1").text)) == 20  # 70 featured papers in all
+
+    signup(client, "picky")
+    token = csrf_from(client.get("/library").text)
+    r = client.post("/library/exclusions", data={"kind": "word", "value": "odd", "csrf_token": token},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    for uid in ("2403.1059", "2403.1058", "2403.1057"):  # the three best filler papers
+        assert client.post(f"/api/papers/{uid}/dismiss", headers={"X-CSRF-Token": token}).status_code == 200
+    hidden = {"2403.1059", "2403.1058", "2403.1057"} | {f"2403.{2000 + i}" for i in range(6)}
+
+    # daily: 69 - 6 excluded - 3 dismissed = 60 papers, 50 + 10
+    first = client.get("/date/2024-03-13").text
+    assert "60 papers" in first and "Page 1 of 2" in first and 'href="?p=1"' in first
+    assert _cards(first) == [f"2403.{1000 + i}" for i in range(56, -1, -1)][:50]
+    second = client.get("/date/2024-03-13?p=1").text
+    assert "Page 2 of 2" in second and 'href="?p=2"' not in second
+    assert len(_cards(second)) == 10 and '<div class="rank">51</div>' in second
+    shown = _cards(first) + _cards(second)
+    assert len(set(shown)) == 60 and not hidden & set(shown) and "2403.03000" in shown  # "Godd oddly" stays
+    week = client.get("/week/2024-W11").text
+    assert "61 papers" in week and len(_cards(week)) == 50  # + the paper of March 11
+
+    # hot: 70 featured - 9 = 61, 50 + 11
+    hot_first = client.get("/hot").text
+    assert len(_cards(hot_first)) == 50 and 'href="?p=1"' in hot_first and not hidden & set(_cards(hot_first))
+    hot_second = client.get("/hot?p=1").text
+    assert len(_cards(hot_second)) == 11 and 'href="?p=2"' not in hot_second
+
+    # exactly one page left: no link to an empty next page
+    for i in range(11):
+        client.post(f"/api/papers/2403.{1000 + i}/dismiss", headers={"X-CSRF-Token": token})
+    hot_only = client.get("/hot").text
+    assert len(_cards(hot_only)) == 50 and 'href="?p=1"' not in hot_only
+    day_only = client.get("/date/2024-03-13").text
+    assert "49 papers" in day_only and len(_cards(day_only)) == 49 and "Page 1 of" not in day_only
+
+    with TestClient(client.app) as anonymous:  # others still see everything
+        assert "69 papers" in anonymous.get("/date/2024-03-13").text

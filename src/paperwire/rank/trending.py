@@ -21,6 +21,13 @@ the paper was featured to ``now`` (never negative). The "+1" lets a paper
 without votes still be ordered by age, the "+2" keeps brand-new papers from
 dividing by ~0, and the exponent 1.5 (the "gravity") makes a paper need ever
 more votes to stay on top as it ages. Ties: upvotes, comments, newer, id.
+
+Personal lists: :func:`trending`, :func:`count_featured` and :func:`hot` take
+an optional ``where``, an extra SQLAlchemy condition on ``Paper`` — for a
+logged-in user :func:`paperwire.rank.exclusions.user_visible_condition`
+(their exclusions and dismissals). It is part of the query, before ranking and
+paging, so every page is full while enough papers remain and counts are what
+the user can see. Without it (anonymous visitors) the statements are unchanged.
 """
 
 from __future__ import annotations
@@ -31,8 +38,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from paperwire.store.community import Comment, Vote
 from paperwire.store.models import FeaturedPaper, Paper
@@ -90,9 +98,13 @@ def _submitters(session: Session, paper_ids: list[int], start: date | None, end:
 
 
 def trending(
-    session: Session, *, period: Period, day: date, limit: int = 50, offset: int = 0
+    session: Session, *, period: Period, day: date, limit: int = 50, offset: int = 0,
+    where: ColumnElement[bool] | None = None,
 ) -> list[TrendingEntry]:
-    """Papers featured in the period containing ``day``, most upvoted first."""
+    """Papers featured in the period containing ``day``, most upvoted first.
+
+    ``where`` (a condition on ``Paper``) drops papers before ranking and paging.
+    """
     start, end = period_bounds(period, day)
     fp = FeaturedPaper
     agg = (
@@ -113,7 +125,7 @@ def trending(
     rows = session.execute(
         select(Paper, upvotes, comments, agg.c.day)
         .join(agg, agg.c.paper_id == Paper.id)
-        .where(Paper.hidden.is_(False))
+        .where(Paper.hidden.is_(False), _extra(where))
         .order_by(upvotes.desc(), comments.desc(), newest.desc(), Paper.id)
         .limit(limit).offset(offset)
     ).all()
@@ -124,13 +136,13 @@ def trending(
     ]
 
 
-def count_featured(session: Session, *, period: Period, day: date) -> int:
-    """How many visible papers were featured in the period (for paging)."""
+def count_featured(session: Session, *, period: Period, day: date, where: ColumnElement[bool] | None = None) -> int:
+    """How many visible papers were featured in the period (for paging); ``where`` as in :func:`trending`."""
     start, end = period_bounds(period, day)
     return session.scalar(
         select(func.count(func.distinct(FeaturedPaper.paper_id)))
         .join(Paper, Paper.id == FeaturedPaper.paper_id)
-        .where(FeaturedPaper.day.between(start, end), Paper.hidden.is_(False))
+        .where(FeaturedPaper.day.between(start, end), Paper.hidden.is_(False), _extra(where))
     ) or 0
 
 
@@ -140,8 +152,16 @@ def hot_score(upvotes: int, featured: date, now: datetime) -> float:
     return (upvotes + 1) / (age_hours + 2) ** GRAVITY
 
 
-def hot(session: Session, *, now: datetime | None = None, limit: int = 50, offset: int = 0) -> list[TrendingEntry]:
-    """All featured papers ranked by :func:`hot_score` (highest first)."""
+def hot(
+    session: Session, *, now: datetime | None = None, limit: int = 50, offset: int = 0,
+    where: ColumnElement[bool] | None = None,
+) -> list[TrendingEntry]:
+    """All featured papers ranked by :func:`hot_score` (highest first).
+
+    The score depends on ``now``, so every featured paper is scored here, in
+    Python; ``where`` (a condition on ``Paper``) is applied in the SQL that
+    loads them, so filtered-out papers never take a place on a page.
+    """
     now = now or utcnow()
     fp = FeaturedPaper
     votes = select(Vote.paper_id, func.count().label("n")).group_by(Vote.paper_id).subquery()
@@ -162,7 +182,7 @@ def hot(session: Session, *, now: datetime | None = None, limit: int = 50, offse
             agg.c.paper_id, agg.c.iu + func.coalesce(votes.c.n, 0), agg.c.ic + func.coalesce(comments.c.n, 0),
             agg.c.day, func.coalesce(Paper.submitted_at, Paper.imported_at),
         )
-        .join(Paper, and_(Paper.id == agg.c.paper_id, Paper.hidden.is_(False)))
+        .join(Paper, and_(Paper.id == agg.c.paper_id, Paper.hidden.is_(False), _extra(where)))
         .outerjoin(votes, votes.c.paper_id == agg.c.paper_id)
         .outerjoin(comments, comments.c.paper_id == agg.c.paper_id)
     ).all()
@@ -208,6 +228,11 @@ def neighbour_days(days: list[date], day: date) -> tuple[date | None, date | Non
     before = bisect_left(days, day)
     after = bisect_right(days, day)
     return (days[before - 1] if before > 0 else None, days[after] if after < len(days) else None)
+
+
+def _extra(where: ColumnElement[bool] | None) -> ColumnElement[bool]:
+    """``where`` or nothing (``and_``/``where`` drop a ``true()``: anonymous SQL stays as it was)."""
+    return true() if where is None else where
 
 
 def _as_date(value) -> date:

@@ -1,7 +1,10 @@
 """Daily papers (the home page), weekly and monthly views and the hot list.
 
 Anonymous visitors get a page cached for a few seconds (see ``web.cache``);
-logged-in users always get a fresh page with their own vote buttons.
+logged-in users always get a fresh page with their own vote buttons, without
+the papers they excluded or dismissed. That filter is part of the ranking
+query (``rank.exclusions.user_visible_condition``), so their pages are full
+and their totals and page links count only what they can see.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from paperwire.rank.trending import count_featured, hot, neighbour_days, period_bounds, trending
-from paperwire.rank.exclusions import exclusion_rules
+from paperwire.rank.exclusions import user_visible_condition
 from paperwire.store.community import voted_ids
-from paperwire.store.library import dismissed_ids, saved_ids
+from paperwire.store.library import saved_ids
 from paperwire.store.papers import utcnow
 from paperwire.web.deps import current_user, render
 from paperwire.web.security import SESSION_COOKIE
@@ -27,14 +30,15 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 
 
-def personalise(session, user, entries: list) -> tuple[list, set[int]]:
-    """Drop the user's excluded and dismissed papers; which of the rest are saved."""
-    if user is None:
-        return entries, set()
-    rules = exclusion_rules(session, user.id)
-    dismissed = dismissed_ids(session, user.id)
-    kept = [e for e in entries if e.paper.id not in dismissed and not rules.excludes(e.paper)]
-    return kept, saved_ids(session, user.id, [e.paper.id for e in kept])
+def visible_for(session, user):
+    """The extra ranking condition for this visitor: None (anonymous, cached pages
+    unchanged) or "not hidden, not excluded, not dismissed" for a logged-in user."""
+    return None if user is None else user_visible_condition(session, user.id)
+
+
+def saved_among(session, user, entries: list) -> set[int]:
+    """Which of the listed papers the user has saved."""
+    return set() if user is None else saved_ids(session, user.id, [e.paper.id for e in entries])
 
 
 async def _cached(request: Request, build) -> Response:
@@ -61,9 +65,10 @@ def _page(request: Request, period: str, day: date, page: int) -> Response:
     days = cached_featured_days(request)
     user = current_user(request)
     with db.session() as session:
-        entries = trending(session, period=period, day=day, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
-        total = count_featured(session, period=period, day=day)
-        entries, saved = personalise(session, user, entries)
+        where = visible_for(session, user)
+        entries = trending(session, period=period, day=day, limit=PAGE_SIZE, offset=page * PAGE_SIZE, where=where)
+        total = count_featured(session, period=period, day=day, where=where)
+        saved = saved_among(session, user, entries)
         voted = voted_ids(session, user, [e.paper.id for e in entries])
     start, end = period_bounds(period, day)
     if period == "day":
@@ -123,9 +128,11 @@ async def hot_page(request: Request, p: int = Query(0, ge=0, le=10_000)) -> Resp
     def build() -> Response:
         user = current_user(request)
         with request.app.state.db.session() as session:
-            entries = hot(session, limit=PAGE_SIZE, offset=p * PAGE_SIZE)
-            has_next = len(entries) == PAGE_SIZE
-            entries, saved = personalise(session, user, entries)
+            # One more than a page tells whether a next page exists.
+            entries = hot(session, limit=PAGE_SIZE + 1, offset=p * PAGE_SIZE, where=visible_for(session, user))
+            has_next = len(entries) > PAGE_SIZE
+            entries = entries[:PAGE_SIZE]
+            saved = saved_among(session, user, entries)
             voted = voted_ids(session, user, [e.paper.id for e in entries])
         return render(request, "hot.html", entries=entries, voted=voted, page=p, offset=p * PAGE_SIZE,
                       has_next=has_next, saved_ids=saved)
