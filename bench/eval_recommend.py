@@ -13,13 +13,20 @@ may be chosen on) and the *held-out* users (the other seeds), for:
 
 * **model** — the production path: ``recommend(session, user_id)`` (dense
   logistic regression + lexical profile, trained from the stored signals,
-  sampled background from the whole database), its list restricted to the
+  sampled background from the whole database, then label spreading over the
+  candidates' nearest-neighbour graph), its list restricted to the
   candidates;
+* **classifier only** — the same model without the graph step (dense +
+  lexical logits), to show what propagation adds;
 * **dense only** — the same dense classifier without the lexical re-rank;
 * **lexical only (TF-IDF LR)** — arxiv-sanity's model: a logistic regression
   on TF-IDF features of title+abstract, same examples and weights;
 * **popularity** — candidates ordered by how many *other* simulated users
   upvoted them (leave-this-user-out "most popular"), ties by id.
+
+Besides each ranking's mean, the paired difference *model − baseline* per
+user (mean ± s.e. and wins/ties/losses) says whether the model is ahead: the
+users are the same, so the paired error is much smaller than either mean's.
 
 **Latency.** On a large SQLite database (``--db``, e.g. 100k synthetic papers
 from ``bench/generate_corpus.py`` imported with ``bench/import_throughput.py``
@@ -140,6 +147,8 @@ def quality(args) -> dict[str, list[float]]:
             model, signals, _ = rec.user_model(session, u["id"])
             rows_c, _ = matrix.rows_of(candidates)
             dense = model.dense_logits(matrix.X[rows_c])
+            classifier = model.rerank_logits(dense, [text[pid] for pid in candidates])
+            results["classifier only (no graph)"] = [candidates[i] for i in np.argsort(-classifier, kind="stable")]
             results["dense only"] = [candidates[i] for i in np.argsort(-dense, kind="stable")]
 
             rng = random.Random(u["id"])
@@ -175,6 +184,16 @@ def quality(args) -> dict[str, list[float]]:
     print("|---|---|---|---|")
     for name, values in rows.items():
         print(f"| {name} | {cell(values)} | {cell(by_split['tune'][name])} | {cell(by_split['held-out'][name])} |")
+    print("\nPaired difference per user, model − other ranking (precision@10):\n")
+    print("| model − … | all users | held-out | wins / ties / losses (all) |")
+    print("|---|---|---|---|")
+    held = [i for i, u in enumerate(users) if u["seed"] >= args.tune_seeds]
+    for name in rows:
+        if name == "model":
+            continue
+        diff = [a - b for a, b in zip(rows["model"], rows[name])]
+        wins, losses = sum(d > 0 for d in diff), sum(d < 0 for d in diff)
+        print(f"| {name} | {cell(diff)} | {cell([diff[i] for i in held])} | {wins} / {len(diff) - wins - losses} / {losses} |")
     print("\nPer taste (mean precision@10):\n")
     names = list(rows)
     print("| taste | share of candidates | " + " | ".join(names) + " |")
@@ -249,8 +268,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--positives", type=int, default=5)
     parser.add_argument("--negatives", type=int, default=3)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--tune-seeds", type=int, default=3,
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--tune-seeds", type=int, default=10,
                         help="seeds below this are the tune users, the rest are held out")
     parser.add_argument("--min-archive", type=int, default=12)
     parser.add_argument("--db", help="large SQLite database (embedded) for the latency part")

@@ -189,3 +189,19 @@ def test_demo_library_gives_the_demo_user_personal_picks(labelled):
     with db.session() as session:
         recs = rec.recommend(session, user.id, limit=10)
     assert recs and all(r.source == "model" for r in recs)
+
+
+def test_pages_follow_one_order(labelled):
+    """Label spreading re-orders the candidates; pages must still be slices of one list."""
+    db, by_archive = labelled
+    user = _user(db, "pager")
+    with db.session() as session:
+        for pid in by_archive["cond-mat"][:5]:
+            vote(session, user, session.get(Paper, pid))
+        dismiss(session, user.id, by_archive["math"][0])
+    with db.session() as session:
+        whole = rec.recommend(session, user.id, limit=30, with_reasons=False)
+        pages = [rec.recommend(session, user.id, limit=10, offset=o, with_reasons=False) for o in (0, 10, 20)]
+    assert [r.paper.id for r in whole] == [r.paper.id for page in pages for r in page]
+    scores = [r.score for r in whole]
+    assert scores == sorted(scores, reverse=True)

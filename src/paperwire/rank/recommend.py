@@ -12,7 +12,10 @@ Serving one user (see ``bench/eval_recommend.py`` for timings):
 4. the ``CANDIDATES`` best are loaded, hidden and excluded papers
    (:mod:`paperwire.rank.exclusions`) dropped, and re-ranked with the lexical
    profile and followed terms (:mod:`paperwire.rank.usermodel`);
-5. each result gets its "why this paper" reasons (:mod:`paperwire.rank.explain`).
+5. the best ``GRAPH_NODES`` of them are re-ordered by label spreading on a
+   nearest-neighbour graph of candidates and the user's own papers
+   (:func:`paperwire.rank.usermodel.propagate`);
+6. each result gets its "why this paper" reasons (:mod:`paperwire.rank.explain`).
 
 A user with no positive signal yet gets the hot list (minus exclusions and
 dismissals), marked as such, so the page is never empty.
@@ -44,7 +47,7 @@ from paperwire.index.embeddings import get_embedder, paper_text
 from paperwire.rank.exclusions import ExclusionRules
 from paperwire.rank.explain import Reason, explain, library_titles
 from paperwire.rank.trending import hot
-from paperwire.rank.usermodel import PSEUDO_WEIGHT, UserModel, follow_matches, train_user_model
+from paperwire.rank.usermodel import PSEUDO_WEIGHT, UserModel, follow_matches, term_counts, train_user_model
 from paperwire.rank.vector_matrix import VectorMatrix, vector_matrix
 from paperwire.settings import get_settings
 from paperwire.store.library import UserSignals, user_signals
@@ -52,6 +55,8 @@ from paperwire.store.models import Paper
 from paperwire.store.papers import utcnow
 
 CANDIDATES = 300
+#: How many of the best candidates (by dense logit) the label-spreading step re-orders.
+GRAPH_NODES = 300
 BACKGROUND = 300
 PSEUDO_PER_FOLLOW = 20
 MODEL_CACHE_SIZE = 512
@@ -200,6 +205,30 @@ def _popular(session: Session, signals: UserSignals, rules: ExclusionRules, limi
     return out[offset: offset + limit]
 
 
+def _graph_order(model: UserModel, matrix: VectorMatrix, rows: list[int], docs: list,
+                 dense: np.ndarray, logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Order candidates by label spreading over the ``GRAPH_NODES`` densest-scored ones.
+
+    The graph's nodes are the candidates with the best *dense* logits (a set
+    that does not depend on how deep the caller pages); they come first, in
+    propagated order, then the rest by classifier logit. The nodes' logits are
+    replaced by their propagated scores mapped onto the classifier's scale
+    (same mean and spread over the nodes), so the shown match stays a
+    probability-like number that falls with the list.
+    """
+    by_dense = np.argsort(-dense, kind="stable")
+    nodes, rest = by_dense[:GRAPH_NODES], by_dense[GRAPH_NODES:]
+    rest = rest[np.argsort(-logits[rest], kind="stable")]
+    if len(nodes) < 2:
+        return np.concatenate([nodes, rest]), logits
+    node_rows = [rows[i] for i in nodes]
+    spread = model.propagated(matrix.X[node_rows], [docs[i] for i in nodes], logits[nodes], center=matrix.mean())
+    z = (spread - spread.mean()) / (spread.std() + 1e-9)
+    out = np.asarray(logits, dtype=np.float32).copy()
+    out[nodes] = logits[nodes].mean() + logits[nodes].std() * z
+    return np.concatenate([nodes[np.argsort(-spread, kind="stable")], rest]), out
+
+
 def recommend(
     session: Session, user_id: int, *, limit: int = 20, offset: int = 0, since: datetime | None = None,
     exclusions: ExclusionRules | None = None, with_reasons: bool = True, popular_fallback: bool = True,
@@ -234,11 +263,12 @@ def recommend(
             break
         depth *= 4
     chosen = [papers[int(matrix.ids[i])] for i in kept]
-    hits = [[1 for _ in follow_matches(model.follows, p.title, p.abstract or "", p.authors_text or "", p.category_list)]
+    hits = [len(follow_matches(model.follows, p.title, p.abstract or "", p.authors_text or "", p.category_list))
             for p in chosen]
-    final = model.rerank_logits(logits[kept], [paper_text(p.title, p.abstract or "") for p in chosen],
-                                [len(h) for h in hits])
-    order = np.argsort(-final, kind="stable")[offset: offset + limit]
+    docs = [term_counts(paper_text(p.title, p.abstract or "")) for p in chosen]
+    final = model.rerank_logits(logits[kept], docs, hits)
+    order, final = _graph_order(model, matrix, kept, docs, logits[kept], final)
+    order = order[offset: offset + limit]
     titles = library_titles(session, model.positive_ids) if with_reasons else {}
     out = []
     for j in order:

@@ -14,10 +14,20 @@ weight), negatives ("not interested") and a sample of background papers:
    scored on the few hundred candidates the dense part ranks highest. It
    catches exact terms (acronyms, method names) a small static embedder blurs.
 
-Final logit = dense logit + ``LEXICAL_WEIGHT`` × lexical logit
+Classifier logit = dense logit + ``LEXICAL_WEIGHT`` × lexical logit
 + ``FOLLOW_BOOST`` per followed category/author/keyword the paper matches.
-The constants were chosen on the simulated users of
-``bench/eval_recommend.py``, which also reports each part alone.
+
+3. **Graph propagation** (:func:`propagate`): with five upvotes a classifier
+   has seen five points of a topic; the candidates themselves show its shape.
+   The best candidates and the user's labelled papers become the nodes of a
+   k-nearest-neighbour graph (cosine on ``GRAPH_LEXICAL_SHARE`` TF-IDF and the
+   rest centred embedding), and label spreading (Zhou et al., 2004) carries
+   the labels (upvote/save +1, follow match +½, "not interested" −1) and the
+   classifier's standardised logits along it, so a paper close to other
+   liked-looking papers rises and an isolated false positive sinks.
+
+The constants were chosen on the *tune* users of ``bench/eval_recommend.py``
+(held-out users are only reported), which also reports each part alone.
 """
 
 from __future__ import annotations
@@ -41,12 +51,22 @@ LEXICAL_WEIGHT = 4.0
 LEXICAL_L2 = 1.0
 FOLLOW_BOOST = 1.0
 BIAS_SCALE = 10.0
+#: Label spreading over the candidates (see :func:`propagate`).
+GRAPH_NEIGHBOURS = 7
+GRAPH_LEXICAL_SHARE = 0.8
+GRAPH_ALPHA = 0.8
+GRAPH_PRIOR = 0.5
+GRAPH_ITERATIONS = 20
 _EXTRA_STOP = frozenset("we our paper show results using based new approach also these which".split())
 
 
 def tokens(text: str) -> list[str]:
     """Index terms worth weighting: no stopwords, no 1-letter words, no pure numbers."""
     return [t for t in terms(text) if len(t) > 1 and not t.isdigit() and t not in STOPWORDS and t not in _EXTRA_STOP]
+
+
+def term_counts(text: str) -> Counter:
+    return Counter(tokens(text))
 
 
 # --- logistic regression ---------------------------------------------------
@@ -109,8 +129,10 @@ class LexicalModel:
     default_idf: float = 1.0
 
     @classmethod
-    def fit(cls, texts: Sequence[str], labels: np.ndarray, sample_weights: np.ndarray) -> LexicalModel:
-        docs = [Counter(tokens(t)) for t in texts]
+    def fit(cls, texts: Sequence[str] | Sequence[Counter], labels: np.ndarray,
+            sample_weights: np.ndarray) -> LexicalModel:
+        """Train on texts (or their :func:`term_counts`, for callers that keep them)."""
+        docs = [t if isinstance(t, Counter) else term_counts(t) for t in texts]
         df: Counter = Counter()
         for doc in docs:
             df.update(doc.keys())
@@ -130,11 +152,15 @@ class LexicalModel:
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """The model's logit for each text (0 when untrained)."""
-        out = np.zeros(len(texts), dtype=np.float32)
+        return self.score_docs([term_counts(t) for t in texts])
+
+    def score_docs(self, docs: Sequence[Counter]) -> np.ndarray:
+        """The same from :func:`term_counts` of each text (callers that also need them)."""
+        out = np.zeros(len(docs), dtype=np.float32)
         if not self.weights:
             return out
-        for i, text in enumerate(texts):
-            vec = _tfidf(Counter(tokens(text)), self.idf, self.default_idf)
+        for i, doc in enumerate(docs):
+            vec = _tfidf(doc, self.idf, self.default_idf)
             out[i] = self.bias + sum(v * self.weights.get(t, 0.0) for t, v in vec.items())
         return out
 
@@ -146,6 +172,90 @@ def _tfidf(doc: Counter, idf: dict[str, float], default_idf: float) -> dict[str,
     vec = {t: (1.0 + math.log(c)) * idf.get(t, default_idf) for t, c in doc.items()}
     norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
     return {t: v / norm for t, v in vec.items()}
+
+
+# --- graph propagation ----------------------------------------------------
+
+def _lexical_similarity(docs: Sequence[Counter]) -> np.ndarray:
+    """Cosine similarity of the documents' TF-IDF vectors (vocabulary and IDF from them).
+
+    A term in only one document adds to its norm but to no pair, so only terms
+    shared by two or more documents get a column: exact between documents
+    (the diagonal, unused by the graph, is not 1), and several times smaller
+    than the full vocabulary.
+    """
+    df: Counter = Counter()
+    for doc in docs:
+        df.update(doc.keys())
+    n = len(docs)
+    idf = {t: math.log((n + 1) / (c + 1)) + 1.0 for t, c in df.items()}
+    shared = {t: i for i, t in enumerate(t for t, c in df.items() if c > 1)}
+    rows = np.zeros((n, max(1, len(shared))), dtype=np.float32)
+    norms = np.ones(n, dtype=np.float32)
+    for r, doc in enumerate(docs):
+        total = 0.0
+        for term, count in doc.items():
+            value = (1.0 + math.log(count)) * idf[term]
+            total += value * value
+            if (col := shared.get(term)) is not None:
+                rows[r, col] = value
+        norms[r] = math.sqrt(total) or 1.0
+    rows /= norms[:, None]
+    return rows @ rows.T
+
+
+def _unit_rows(X: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    return X / np.maximum(norms, 1e-9)
+
+
+def knn_graph(S: np.ndarray, k: int) -> np.ndarray:
+    """Symmetric, degree-normalised k-nearest-neighbour graph D^-½ W D^-½ of a similarity matrix."""
+    n = len(S)
+    S = S.copy()
+    np.fill_diagonal(S, -np.inf)
+    k = min(k, n - 1)
+    W = np.zeros_like(S)
+    if k > 0:
+        nearest = np.argpartition(-S, k - 1, axis=1)[:, :k].ravel()
+        rows = np.repeat(np.arange(n), k)
+        W[rows, nearest] = np.maximum(S[rows, nearest], 0.0)
+    W = (W + W.T) / 2
+    degree = W.sum(axis=1)
+    degree[degree == 0] = 1.0
+    inv = 1.0 / np.sqrt(degree)
+    return W * inv[:, None] * inv[None, :]
+
+
+def propagate(
+    labels: np.ndarray, labelled_vectors: np.ndarray, labelled_docs: Sequence[Counter],
+    candidate_vectors: np.ndarray, candidate_docs: Sequence[Counter], candidate_logits: np.ndarray,
+    *, center: np.ndarray | None = None,
+) -> np.ndarray:
+    """Label spreading over labelled papers + candidates; one score per candidate.
+
+    Each node starts from a prior: its label for the user's papers, and
+    ``GRAPH_PRIOR`` × the standardised classifier logit / 3 for candidates
+    (so the classifier's ranking is kept where the graph says nothing). Then
+    ``f ← α·S·f + (1−α)·prior`` is iterated on the kNN graph ``S``. The result
+    orders candidates; its scale is not a probability.
+    """
+    logits = np.asarray(candidate_logits, dtype=np.float64)
+    z = (logits - logits.mean()) / (logits.std() + 1e-9) if len(logits) > 1 else np.zeros_like(logits)
+    if len(labels) == 0 or len(logits) < 2:
+        return z
+    vectors = np.vstack([labelled_vectors, candidate_vectors]).astype(np.float32)
+    if center is not None:
+        vectors = vectors - center
+    vectors = _unit_rows(vectors)
+    similarity = (GRAPH_LEXICAL_SHARE * _lexical_similarity([*labelled_docs, *candidate_docs])
+                  + (1.0 - GRAPH_LEXICAL_SHARE) * (vectors @ vectors.T))
+    graph = knn_graph(similarity, GRAPH_NEIGHBOURS)
+    prior = np.concatenate([np.asarray(labels, dtype=np.float64), GRAPH_PRIOR * z / 3.0])
+    f = prior.copy()
+    for _ in range(GRAPH_ITERATIONS):
+        f = GRAPH_ALPHA * (graph @ f) + (1.0 - GRAPH_ALPHA) * prior
+    return f[len(labels):]
 
 
 # --- follows ---------------------------------------------------------------
@@ -178,19 +288,34 @@ class UserModel:
     #: Unit vectors of the positives (for "why this paper").
     positive_ids: list[int] = field(default_factory=list)
     positive_vectors: np.ndarray | None = None
+    #: The graph's labelled nodes: every positive (incl. follow matches) and negative,
+    #: with its label (+1 real positive, +PSEUDO_WEIGHT follow match, -1 negative).
+    labels: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    labelled_vectors: np.ndarray | None = None
+    labelled_docs: list[Counter] = field(default_factory=list)
 
     def dense_logits(self, X: np.ndarray) -> np.ndarray:
         if self.dense is None:
             return np.zeros(len(X), dtype=np.float32)
         return self.dense.logits(X)
 
-    def rerank_logits(self, dense_logits: np.ndarray, texts: Sequence[str],
+    def rerank_logits(self, dense_logits: np.ndarray, texts: Sequence[str] | Sequence[Counter],
                       follow_hits: Sequence[int] | None = None) -> np.ndarray:
-        """Dense logits plus the lexical and follow terms, for a candidate set."""
-        total = np.asarray(dense_logits, dtype=np.float32) + LEXICAL_WEIGHT * self.lexical.score(texts)
+        """Dense logits plus the lexical and follow terms, for a candidate set
+        (``texts`` as strings or as their :func:`term_counts`)."""
+        docs = [t if isinstance(t, Counter) else term_counts(t) for t in texts]
+        total = np.asarray(dense_logits, dtype=np.float32) + LEXICAL_WEIGHT * self.lexical.score_docs(docs)
         if follow_hits is not None:
             total = total + FOLLOW_BOOST * np.asarray(follow_hits, dtype=np.float32)
         return total
+
+    def propagated(self, candidate_vectors: np.ndarray, candidate_docs: Sequence[Counter],
+                   candidate_logits: np.ndarray, center: np.ndarray | None = None) -> np.ndarray:
+        """Candidate scores after label spreading (see :func:`propagate`)."""
+        if self.labelled_vectors is None or not len(self.labels):
+            return np.asarray(candidate_logits, dtype=np.float64)
+        return propagate(self.labels, self.labelled_vectors, self.labelled_docs, candidate_vectors,
+                         candidate_docs, candidate_logits, center=center)
 
 
 def train_user_model(
@@ -202,16 +327,22 @@ def train_user_model(
     """Fit both parts. ``pos_weights`` lets pseudo-positives (from follows) count less."""
     pw = np.asarray(pos_weights if pos_weights is not None else np.ones(len(pos_X)), dtype=np.float64)
     dense = None
+    labelled_docs = [term_counts(t) for t in [*pos_texts, *neg_texts]]
     if len(pos_X) and (len(neg_X) or len(bg_X)):
         bg_weight = BACKGROUND_RATIO * float(pw.sum()) / max(1, len(bg_X))
         X = np.vstack([pos_X, neg_X, bg_X]) if len(neg_X) else np.vstack([pos_X, bg_X])
         y = np.concatenate([np.ones(len(pos_X)), np.zeros(len(neg_X) + len(bg_X))])
         w = np.concatenate([pw, np.full(len(neg_X), NEGATIVE_WEIGHT), np.full(len(bg_X), bg_weight)])
         dense = fit_logistic(X, y, w)
-        lexical = LexicalModel.fit([*pos_texts, *neg_texts, *bg_texts], y, w)
+        lexical = LexicalModel.fit([*labelled_docs, *(term_counts(t) for t in bg_texts)], y, w)
     else:
         lexical = LexicalModel()
     real = [i for i, weight in enumerate(pw) if weight >= 1.0][: len(positive_ids)]
     vectors = np.asarray(pos_X, dtype=np.float32)[real] if real else None
+    labels = np.concatenate([np.where(pw >= 1.0, 1.0, PSEUDO_WEIGHT), -np.ones(len(neg_X))])
+    parts = [np.asarray(m, dtype=np.float32) for m in (pos_X, neg_X) if len(m)]
+    labelled = np.vstack(parts) if parts else None
     return UserModel(dense=dense, lexical=lexical, follows=list(follows),
-                     positive_ids=[positive_ids[i] for i in real], positive_vectors=vectors)
+                     positive_ids=[positive_ids[i] for i in real], positive_vectors=vectors,
+                     labels=labels, labelled_vectors=labelled,
+                     labelled_docs=labelled_docs)

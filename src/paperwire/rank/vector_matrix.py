@@ -31,9 +31,17 @@ class VectorMatrix:
     ids: np.ndarray
     X: np.ndarray
     checked_at: float = 0.0
+    _mean: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def mean(self) -> np.ndarray | None:
+        """The catalogue's mean vector (computed once): centring by it removes the
+        direction every static embedding shares, so cosines separate topics better."""
+        if self._mean is None and len(self):
+            self._mean = self.X.mean(axis=0).astype(np.float32)
+        return self._mean
 
     def rows_of(self, paper_ids) -> tuple[np.ndarray, np.ndarray]:
         """(row indexes, mask of which ``paper_ids`` have a vector)."""
