@@ -39,6 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
 
 from paperwire.index.query import STOPWORDS, terms
 
@@ -181,27 +182,32 @@ def _lexical_similarity(docs: Sequence[Counter]) -> np.ndarray:
 
     A term in only one document adds to its norm but to no pair, so only terms
     shared by two or more documents get a column: exact between documents
-    (the diagonal, unused by the graph, is not 1), and several times smaller
-    than the full vocabulary.
+    (the diagonal, unused by the graph, is not 1). The product is sparse
+    (a few thousand shared terms, ~100 per document).
     """
     df: Counter = Counter()
     for doc in docs:
         df.update(doc.keys())
     n = len(docs)
-    idf = {t: math.log((n + 1) / (c + 1)) + 1.0 for t, c in df.items()}
+    log_n = math.log(n + 1)
     shared = {t: i for i, t in enumerate(t for t, c in df.items() if c > 1)}
-    rows = np.zeros((n, max(1, len(shared))), dtype=np.float32)
-    norms = np.ones(n, dtype=np.float32)
+    rows: list[int] = []
+    cols: list[int] = []
+    values: list[float] = []
+    norms = np.ones(n, dtype=np.float64)
     for r, doc in enumerate(docs):
         total = 0.0
         for term, count in doc.items():
-            value = (1.0 + math.log(count)) * idf[term]
+            value = (1.0 + math.log(count)) * (log_n - math.log(df[term] + 1) + 1.0)
             total += value * value
             if (col := shared.get(term)) is not None:
-                rows[r, col] = value
+                rows.append(r)
+                cols.append(col)
+                values.append(value)
         norms[r] = math.sqrt(total) or 1.0
-    rows /= norms[:, None]
-    return rows @ rows.T
+    data = np.asarray(values, dtype=np.float64) / norms[np.asarray(rows, dtype=np.int64)] if values else np.zeros(0)
+    matrix = sparse.csr_matrix((data, (rows, cols)), shape=(n, max(1, len(shared))))
+    return (matrix @ matrix.T).toarray()
 
 
 def _unit_rows(X: np.ndarray) -> np.ndarray:
