@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from paperwire.deliver.digest import DigestBuilder, period_for
+from paperwire.rank.exclusions import ExclusionRules
+from paperwire.store.models import Paper
 from tests.deliver.conftest import DAY, add_papers
 
 
@@ -61,6 +64,26 @@ def test_exclusions_apply_to_every_section(db, papers):
             {"trending": True, "categories": ["quant-ph", "cs.CV"]}, exclusions)
     titles = [i.title for i in digest.items]
     assert titles == [papers[4]["title"]]
+
+
+def test_exclusions_match_like_the_site(db):
+    """Digests decide exclusions with the site's rules (whole words), not the plural-stripping
+    index that followed keywords use: "GAN" hides "GAN-based", not "organ" or "GANs"."""
+    add_papers(db, [
+        {"title": "A GAN-based Image Model", "upvotes": 5},
+        {"title": "Organ Segmentation at Scale", "upvotes": 4},
+        {"title": "Training GANs Faster", "upvotes": 3},
+        {"title": "Smithson Lectures", "authors": ["Ann Smithson"], "upvotes": 2},
+        {"title": "Work of Smith", "authors": ["John Smith"], "upvotes": 1},
+    ])
+    exclusions = {"words": ["GAN"], "authors": ["Smith"]}
+    rules = ExclusionRules.from_dict(exclusions)
+    with db.session() as session:
+        digest = DigestBuilder(session, period_for("daily", DAY)).build({"trending": True}, exclusions)
+        site = [p.title for p in session.scalars(select(Paper).order_by(Paper.id)) if not rules.excludes(p)]
+    titles = [i.title for i in digest.items]
+    assert titles == ["Organ Segmentation at Scale", "Training GANs Faster", "Smithson Lectures"]
+    assert sorted(titles) == sorted(site)
 
 
 def test_no_papers_in_period_gives_empty_digest(db, papers):

@@ -161,6 +161,8 @@ class DigestBuilder:
         self._category_index: dict[str, set[int]] = {}
         self._author_index: dict[str, set[int]] = {}
         self._texts: list[str] = []
+        #: (title, abstract, authors text, categories) of each candidate, for exclusion rules.
+        self._fields: list[tuple[str, str, str, list[str]]] = []
         self._stamps: list[float] = []
         self._by_uid: dict[str, int] = {}
         self._by_id: dict[int, int] = {}
@@ -202,6 +204,7 @@ class DigestBuilder:
             upvotes=upvotes, comments=comments, published=paper.submitted_at,
         )
         self.items.append(item)
+        self._fields.append((paper.title or "", paper.abstract or "", paper.authors_text or "", item.categories))
         self._stamps.append((item.published or datetime(1970, 1, 1)).timestamp())
         text = f"{paper.title} {paper.abstract or ''}"
         self._texts.append(" ".join(_tokens(text)))
@@ -239,15 +242,23 @@ class DigestBuilder:
         return self._category_index.get(category, set())
 
     def excluded(self, exclusions: dict | None) -> set[int]:
+        """Candidates the exclusions remove, decided by :mod:`paperwire.rank.exclusions`
+        (the rules pages, search and recommendations use); the inverted indexes only
+        narrow down which candidates to check (any whole-word match is also a token match)."""
+        from paperwire.rank.exclusions import ExclusionRules
+
         exclusions = exclusions or {}
-        out: set[int] = set()
+        rules = ExclusionRules.from_dict(exclusions)
+        if not rules:
+            return set()
+        maybe: set[int] = set()
         for word in _clean(exclusions.get("words")):
-            out |= self._match_phrase(word)
+            maybe |= self._match_phrase(word)
         for author in _clean(exclusions.get("authors")):
-            out |= self._match_author(author)
+            maybe |= self._match_author(author)
         for category in _clean(exclusions.get("categories")):
-            out |= self._match_category(category)
-        return out
+            maybe |= self._match_category(category)
+        return {i for i in maybe if rules.excludes_fields(*self._fields[i])}
 
     def _account_exclusions(self, user_id: int, exclusions: dict | None) -> tuple[dict | None, set[int]]:
         """What the user excluded or dismissed on the site applies to mail too."""

@@ -40,14 +40,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import not_, select
+from sqlalchemy import and_, not_, select
 from sqlalchemy.orm import Session
 
 from paperwire.index.embeddings import get_embedder, paper_text
-from paperwire.rank.exclusions import ExclusionRules
+from paperwire.rank.exclusions import ExclusionRules, not_dismissed_condition, visible_condition
 from paperwire.rank.explain import Reason, explain, library_titles
 from paperwire.rank.trending import hot
-from paperwire.rank.usermodel import PSEUDO_WEIGHT, UserModel, follow_matches, term_counts, train_user_model
+from paperwire.rank.usermodel import (
+    PSEUDO_WEIGHT, UserModel, follow_matches, follow_rule, term_counts, train_user_model,
+)
 from paperwire.rank.vector_matrix import VectorMatrix, vector_matrix
 from paperwire.settings import get_settings
 from paperwire.store.library import UserSignals, user_signals
@@ -131,8 +133,7 @@ def _pseudo_positives(session: Session, signals: UserSignals) -> list[int]:
     """Recent papers matching each followed term (weaker positives for a cold start)."""
     found: list[int] = []
     for kind, value in signals.follows:
-        rule_kind = {"category": "category", "author": "author", "keyword": "word"}[kind]
-        matches = not_(ExclusionRules.from_pairs([(rule_kind, value)]).sql_condition())
+        matches = not_(follow_rule(kind, value).sql_condition())
         rows = session.execute(
             select(Paper.id, Paper.title, Paper.abstract, Paper.authors_text, Paper.categories)
             .where(matches, Paper.hidden.is_(False))
@@ -196,13 +197,11 @@ def user_model(session: Session, user_id: int) -> tuple[UserModel, UserSignals, 
 
 
 def _popular(session: Session, signals: UserSignals, rules: ExclusionRules, limit: int, offset: int) -> list[Recommendation]:
-    skip = signals.negatives | signals.positives
-    out: list[Recommendation] = []
-    for entry in hot(session, limit=(offset + limit) * 2 + 50):
-        if entry.paper.id in skip or rules.excludes(entry.paper):
-            continue
-        out.append(Recommendation(entry.paper, 0.5, [Reason("popular", "Popular on paperwire right now")], "popular"))
-    return out[offset: offset + limit]
+    skip = sorted(signals.negatives | signals.positives)
+    where = and_(visible_condition(rules), Paper.id.not_in(skip)) if skip else visible_condition(rules)
+    reason = [Reason("popular", "Popular on paperwire right now")]
+    return [Recommendation(entry.paper, 0.5, list(reason), "popular")
+            for entry in hot(session, limit=limit, offset=offset, where=where)]
 
 
 def _graph_order(model: UserModel, matrix: VectorMatrix, rows: list[int], docs: list,
@@ -318,8 +317,8 @@ def trending_for_me(session: Session, user_id: int, *, limit: int = 20, now: dat
     now = now or utcnow()
     signals = user_signals(session, user_id)
     rules = ExclusionRules.from_pairs(signals.exclusions)
-    entries = [e for e in hot(session, now=now, limit=TREND_POOL)
-               if e.paper.id not in signals.negatives and not rules.excludes(e.paper)]
+    entries = hot(session, now=now, limit=TREND_POOL,
+                  where=and_(visible_condition(rules), not_dismissed_condition(user_id)))
     if not entries:
         return []
     n = len(entries)

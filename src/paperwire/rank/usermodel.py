@@ -33,7 +33,6 @@ The constants were chosen on the *tune* users of ``bench/eval_recommend.py``
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ import numpy as np
 from scipy import sparse
 
 from paperwire.index.query import STOPWORDS, terms
+from paperwire.rank.exclusions import ExclusionRules
 
 L2 = 1.0
 NEGATIVE_WEIGHT = 3.0
@@ -266,22 +266,17 @@ def propagate(
 
 # --- follows ---------------------------------------------------------------
 
+def follow_rule(kind: str, value: str) -> ExclusionRules:
+    """A follow as a rule of :mod:`paperwire.rank.exclusions`: following and excluding
+    match papers the same way (whole words for keywords and authors, sub-categories)."""
+    return ExclusionRules.from_pairs([({"keyword": "word"}.get(kind, kind), value)])
+
+
 def follow_matches(follows: Sequence[tuple[str, str]], title: str, abstract: str, authors_text: str,
                    categories: Sequence[str]) -> list[tuple[str, str]]:
-    """The followed (kind, value) pairs a paper matches (same rules as exclusions)."""
-    found = []
-    text = f"{title} {abstract}".lower()
-    for kind, value in follows:
-        v = value.lower()
-        if kind == "category":
-            hit = any(c.lower() == v or c.lower().startswith(v + ".") for c in categories)
-        elif kind == "author":
-            hit = v in authors_text.lower()
-        else:
-            hit = re.search(rf"(?<![0-9a-z]){re.escape(v)}(?![0-9a-z])", text) is not None
-        if hit:
-            found.append((kind, value))
-    return found
+    """The followed (kind, value) pairs a paper matches."""
+    return [(kind, value) for kind, value in follows
+            if follow_rule(kind, value).excludes_fields(title, abstract, authors_text, list(categories))]
 
 
 # --- the combined model ---------------------------------------------------
