@@ -36,6 +36,15 @@ def _user(db, name):
         return create_user(session, name, "a-long-password")
 
 
+def _signal(db, user, *, up=(), down=()):
+    """Upvote ``up`` and dismiss ``down`` (paper ids) as ``user``."""
+    with db.session() as session:
+        for pid in up:
+            vote(session, user, session.get(Paper, pid))
+        for pid in down:
+            dismiss(session, user.id, pid)
+
+
 def _archive_share(db, recs, archives, by_archive) -> float:
     wanted = {pid for a in archives for pid in by_archive[a]}
     return sum(r.paper.id in wanted for r in recs) / len(recs)
@@ -44,11 +53,7 @@ def _archive_share(db, recs, archives, by_archive) -> float:
 def test_upvotes_and_dismissals_steer_the_list(labelled):
     db, by_archive = labelled
     user = _user(db, "theorist")
-    with db.session() as session:
-        for pid in by_archive["math"][:6]:
-            vote(session, user, session.get(Paper, pid))
-        for pid in by_archive["cond-mat"][:3]:
-            dismiss(session, user.id, pid)
+    _signal(db, user, up=by_archive["math"][:6], down=by_archive["cond-mat"][:3])
     with db.session() as session:
         recs = rec.recommend(session, user.id, limit=10)
     assert len(recs) == 10 and all(r.source == "model" for r in recs)
@@ -195,10 +200,7 @@ def test_pages_follow_one_order(labelled):
     """Label spreading re-orders the candidates; pages must still be slices of one list."""
     db, by_archive = labelled
     user = _user(db, "pager")
-    with db.session() as session:
-        for pid in by_archive["cond-mat"][:5]:
-            vote(session, user, session.get(Paper, pid))
-        dismiss(session, user.id, by_archive["math"][0])
+    _signal(db, user, up=by_archive["cond-mat"][:5], down=by_archive["math"][:1])
     with db.session() as session:
         whole = rec.recommend(session, user.id, limit=30, with_reasons=False)
         pages = [rec.recommend(session, user.id, limit=10, offset=o, with_reasons=False) for o in (0, 10, 20)]

@@ -56,7 +56,7 @@ BIAS_SCALE = 10.0
 GRAPH_NEIGHBOURS = 7
 GRAPH_LEXICAL_SHARE = 0.8
 GRAPH_ALPHA = 0.8
-GRAPH_PRIOR = 0.5
+GRAPH_PRIOR = 0.25
 GRAPH_ITERATIONS = 20
 _EXTRA_STOP = frozenset("we our paper show results using based new approach also these which".split())
 
