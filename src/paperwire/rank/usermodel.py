@@ -140,7 +140,7 @@ class LexicalModel:
         if not df or labels.min() == labels.max():
             return cls()
         n = len(docs)
-        idf = {t: math.log((n + 1) / (c + 1)) + 1.0 for t, c in df.items()}
+        idf = _idf(df, n)
         default_idf = math.log(n + 1) + 1.0
         vocab = {t: i for i, t in enumerate(df)}
         X = np.zeros((n, len(vocab)), dtype=np.float64)
@@ -169,6 +169,11 @@ class LexicalModel:
         return [t for t, w in sorted(self.weights.items(), key=lambda kv: -kv[1])[:k] if w > 0]
 
 
+def _idf(df: Counter, n: int) -> dict[str, float]:
+    """Smoothed IDF of each term over ``n`` documents (document frequencies ``df``)."""
+    return {t: math.log((n + 1) / (c + 1)) + 1.0 for t, c in df.items()}
+
+
 def _tfidf(doc: Counter, idf: dict[str, float], default_idf: float) -> dict[str, float]:
     vec = {t: (1.0 + math.log(c)) * idf.get(t, default_idf) for t, c in doc.items()}
     norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
@@ -188,24 +193,19 @@ def _lexical_similarity(docs: Sequence[Counter]) -> np.ndarray:
     df: Counter = Counter()
     for doc in docs:
         df.update(doc.keys())
-    n = len(docs)
-    log_n = math.log(n + 1)
+    idf = _idf(df, len(docs))
     shared = {t: i for i, t in enumerate(t for t, c in df.items() if c > 1)}
     rows: list[int] = []
     cols: list[int] = []
     values: list[float] = []
-    norms = np.ones(n, dtype=np.float64)
     for r, doc in enumerate(docs):
-        total = 0.0
-        for term, count in doc.items():
-            value = (1.0 + math.log(count)) * (log_n - math.log(df[term] + 1) + 1.0)
-            total += value * value
+        for term, value in _tfidf(doc, idf, 1.0).items():  # normalised over all of the document's terms
             if (col := shared.get(term)) is not None:
                 rows.append(r)
                 cols.append(col)
                 values.append(value)
-        norms[r] = math.sqrt(total) or 1.0
-    data = np.asarray(values, dtype=np.float64) / norms[np.asarray(rows, dtype=np.int64)] if values else np.zeros(0)
+    n = len(docs)
+    data = np.asarray(values, dtype=np.float64)
     matrix = sparse.csr_matrix((data, (rows, cols)), shape=(n, max(1, len(shared))))
     return (matrix @ matrix.T).toarray()
 
