@@ -247,16 +247,13 @@ class DigestBuilder:
         narrow down which candidates to check (any whole-word match is also a token match)."""
         from paperwire.rank.exclusions import ExclusionRules
 
-        exclusions = exclusions or {}
         rules = ExclusionRules.from_dict(exclusions)
-        if not rules:
-            return set()
         maybe: set[int] = set()
-        for word in _clean(exclusions.get("words")):
+        for word in rules.words:
             maybe |= self._match_phrase(word)
-        for author in _clean(exclusions.get("authors")):
+        for author in rules.authors:
             maybe |= self._match_author(author)
-        for category in _clean(exclusions.get("categories")):
+        for category in rules.categories:
             maybe |= self._match_category(category)
         return {i for i in maybe if rules.excludes_fields(*self._fields[i])}
 
