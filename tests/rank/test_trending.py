@@ -6,11 +6,13 @@ from datetime import date, datetime
 
 import pytest
 
+from paperwire.rank.exclusions import user_visible_condition
 from paperwire.rank.trending import (
     count_featured, featured_days, hot, hot_score, neighbour_days, period_bounds, trending,
 )
 from paperwire.records import PaperRecord
 from paperwire.store.community import add_comment, create_user, vote
+from paperwire.store.library import add_exclusion, dismiss
 from paperwire.store.papers import get_paper, upsert_papers
 
 
@@ -123,10 +125,7 @@ def _many(db, day, n, prefix="Paper"):
 
 
 def _visible_to_picky_user(db):
-    """A user excluding the word "odd" (7 papers) who dismissed 3 papers; their condition."""
-    from paperwire.rank.exclusions import user_visible_condition
-    from paperwire.store.library import add_exclusion, dismiss
-
+    """A user excluding the word "odd" (7 papers) who dismissed 3 papers; their id."""
     with db.session() as s:
         user = create_user(s, "picky", "password123")
         add_exclusion(s, user.id, "word", "odd")
@@ -143,8 +142,6 @@ def test_trending_filters_before_paging(db):
                           for i in range(7)])
         upsert_papers(s, [PaperRecord(title="Godd oddly sized", featured_on=d, upvotes=200, source="test")])
     user_id = _visible_to_picky_user(db)
-    from paperwire.rank.exclusions import user_visible_condition
-
     with db.session() as s:
         where = user_visible_condition(s, user_id)
         assert count_featured(s, period="day", day=d) == 68
@@ -168,8 +165,6 @@ def test_hot_filters_before_paging(db):
         upsert_papers(s, [PaperRecord(title=f"An odd result {i}", featured_on=date(2024, 3, 12), upvotes=900 + i,
                                       source="test") for i in range(7)])
     user_id = _visible_to_picky_user(db)
-    from paperwire.rank.exclusions import user_visible_condition
-
     now = datetime(2024, 3, 14)
     with db.session() as s:
         anonymous = hot(s, now=now, limit=100)
