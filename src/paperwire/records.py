@@ -45,6 +45,22 @@ class PaperRecord:
     upvotes: int | None = None
     num_comments: int | None = None
     submitted_by: str | None = None
+    #: Structured names, parallel to ``authors``: {"name", "family", "given",
+    #: "suffix", "hf_user", "status"} (only "name" is required).
+    author_names: list[dict] | None = None
+    organization: dict | None = None
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    ai_summary: str | None = None
+    ai_summary_source: str | None = None
+    ai_keywords: list[str] | None = None
+    discussion_id: str | None = None
+    #: Featured-day details: the submitter account, when it was featured,
+    #: whether the authors take part in the discussion.
+    submitter: dict | None = None
+    featured_at: datetime | None = None
+    is_author_participating: bool | None = None
     #: Where the record was read ("file.jsonl:12"), for error messages.
     origin: str | None = None
 

@@ -50,6 +50,23 @@ class Paper(Base):
     imported_at: Mapped[datetime] = mapped_column(DateTime)
     content_hash: Mapped[str] = mapped_column(String(40))
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Structured author names in author order, as the source gave them:
+    #: [{"name": "Neal J. Evans II", "family": "Evans", "given": "Neal J.",
+    #:   "suffix": "II", "hf_user": "nevans", "status": "claimed_verified"}]
+    #: (keys other than "name" may be missing). ``authors`` stays the flat list.
+    author_names: Mapped[list[dict] | None] = mapped_column(JSON)
+    #: {"name": "ByteDance-Seed", "fullname": "ByteDance Seed"}
+    organization: Mapped[dict | None] = mapped_column(JSON)
+    github_repo: Mapped[str | None] = mapped_column(Text)
+    github_stars: Mapped[int | None] = mapped_column(Integer)
+    project_page: Mapped[str | None] = mapped_column(Text)
+    #: A summary written by a model at the source (shown labelled as such).
+    ai_summary: Mapped[str | None] = mapped_column(Text)
+    #: Who produced ``ai_summary`` ("Hugging Face").
+    ai_summary_source: Mapped[str | None] = mapped_column(String(64))
+    ai_keywords: Mapped[list[str] | None] = mapped_column(JSON)
+    #: The source's discussion thread id (Hugging Face ``discussionId``).
+    discussion_id: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def category_list(self) -> list[str]:
@@ -73,6 +90,12 @@ class FeaturedPaper(Base):
     submitted_by_user_id: Mapped[int | None] = mapped_column(Integer, index=True)
     source: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    #: The submitting account as the source describes it:
+    #: {"user": "taesiri", "fullname": "taesiri", "avatarUrl": ..., "isPro": true, "type": "user"}
+    submitter: Mapped[dict | None] = mapped_column(JSON)
+    #: When the paper was put on the daily list (``submittedOnDailyAt``).
+    featured_at: Mapped[datetime | None] = mapped_column(DateTime)
+    is_author_participating: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class HarvestState(Base):

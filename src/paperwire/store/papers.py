@@ -28,11 +28,18 @@ _DATA_COLUMNS = (
     "primary_category", "submitted_at", "updated_at", "latest_version", "versions",
     "doi", "journal_ref", "comments", "license",
 )
+#: Columns only a source's own listing knows (code link and stars, AI summary,
+#: ...): the newest record that carries one replaces it, whatever its version
+#: authority, because they change on the source, not on arXiv.
+_SOURCE_COLUMNS = (
+    "author_names", "organization", "github_repo", "github_stars", "project_page",
+    "ai_summary", "ai_summary_source", "ai_keywords", "discussion_id",
+)
 
 
 #: Every column of a new row, so that all rows of one insert have the same shape.
 _EMPTY_ROW: dict = {
-    **{column: None for column in _DATA_COLUMNS},
+    **{column: None for column in (*_DATA_COLUMNS, *_SOURCE_COLUMNS)},
     "abstract": "", "authors_text": "", "categories": "", "hidden": False,
 }
 
@@ -80,6 +87,7 @@ def _row_values(record: PaperRecord) -> dict:
         "journal_ref": record.journal_ref,
         "comments": record.comments,
         "license": record.license,
+        **{column: getattr(record, column) for column in _SOURCE_COLUMNS},
     }
     return {k: v for k, v in values.items() if v not in (None, "", [], {})}
 
@@ -103,6 +111,9 @@ def _merge(existing: dict, record: PaperRecord, values: dict) -> dict:
         current = existing[column]
         empty = current in (None, "", [], {})
         if (authoritative or thin_over_thin or empty) and values[column] != current:
+            changes[column] = values[column]
+    for column in _SOURCE_COLUMNS:
+        if column in values and values[column] != existing[column]:
             changes[column] = values[column]
     return changes
 
@@ -219,7 +230,8 @@ def _upsert_featured(session: Session, featured: list[tuple[dict, PaperRecord]],
             row = FeaturedPaper(
                 paper_id=paper_id, day=record.featured_on, source=record.source, created_at=now,
                 imported_upvotes=record.upvotes or 0, imported_comments=record.num_comments or 0,
-                submitted_by=record.submitted_by,
+                submitted_by=record.submitted_by, submitter=record.submitter,
+                featured_at=record.featured_at, is_author_participating=record.is_author_participating,
             )
             session.add(row)
             existing[(paper_id, record.featured_on)] = row
@@ -231,6 +243,12 @@ def _upsert_featured(session: Session, featured: list[tuple[dict, PaperRecord]],
                 row.imported_comments = record.num_comments
             if record.submitted_by:
                 row.submitted_by = record.submitted_by
+            if record.submitter:
+                row.submitter = record.submitter
+            if record.featured_at is not None:
+                row.featured_at = record.featured_at
+            if record.is_author_participating is not None:
+                row.is_author_participating = record.is_author_participating
     session.flush()
     return count
 
