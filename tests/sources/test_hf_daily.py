@@ -72,7 +72,7 @@ def test_reads_entries_with_all_community_fields(tmp_path):
     assert first.submitted == datetime(2020, 1, 23, 2, 43, 38)
     assert first.featured_on == date(2024, 3, 5)
     assert (first.upvotes, first.num_comments, first.submitted_by) == (42, 3, "AK")
-    assert first.source == "hf-daily" and first.origin == f"{path}:item 0"
+    assert first.source == "hf-daily" and first.origin == f"{path}:entry 0"
     assert second.arxiv_id == "2509.04664"  # version suffix dropped
     assert second.submitted_by == "taesiri"
     assert (second.upvotes, second.num_comments, second.featured_on) == (7, 0, date(2025, 9, 8))
@@ -93,7 +93,7 @@ def test_bad_entries_name_their_index_and_reading_goes_on(tmp_path):
     items = list(read_hf_daily(path))
     kinds = [type(i).__name__ for i in items]
     assert kinds == ["PaperRecord"] + ["InvalidRecord"] * 4 + ["PaperRecord"]
-    assert [i.origin for i in items[1:5]] == [f"{path}:item {n}" for n in (1, 2, 3, 4)]
+    assert [i.origin for i in items[1:5]] == [f"{path}:entry {n}" for n in (1, 2, 3, 4)]
     assert "JSON object" in items[1].reason
     assert "title" in items[2].reason
     assert "many" in items[3].reason
@@ -151,3 +151,101 @@ def test_daily_papers_page_entry_merges_with_hf_record(db, pages_files, tmp_path
         days = {(f.day, f.source, f.imported_upvotes) for f in session.query(FeaturedPaper).filter_by(paper_id=paper.id)}
     assert (date(2024, 3, 5), "hf-daily", 42) in days
     assert len(days) == 2  # the page's day is kept too
+
+
+# --- the real lists in ../shared/corpus/hf-daily-papers -------------------------------------------
+
+import pytest  # noqa: E402
+
+from tests.conftest import SHARED_CORPUS  # noqa: E402
+
+REAL = SHARED_CORPUS / "hf-daily-papers"
+needs_real = pytest.mark.skipif(not REAL.is_dir(), reason="needs ../shared/corpus/hf-daily-papers")
+
+
+def _real_entries(day: str) -> list[dict]:
+    return json.loads((REAL / f"{day}.json").read_text(encoding="utf-8"))
+
+
+@needs_real
+def test_real_2025_list_lands_on_its_own_day_with_every_field(db):
+    """A 2025 list is featured on submittedOnDailyAt's day, not spread over arXiv announcement days."""
+    report = import_items(db, read_hf_daily(REAL / "2025-11-03.json"))
+    entries = _real_entries("2025-11-03")
+    assert report.read == len(entries) and report.invalid == 0
+    with db.session() as session:
+        days = {row.day for row in session.query(FeaturedPaper)}
+        assert days == {date(2025, 11, 3)}
+        first = entries[0]["paper"]
+        paper = get_paper(session, first["id"])
+        assert paper.github_repo == first["githubRepo"] and paper.github_stars == first["githubStars"]
+        assert paper.project_page == first["projectPage"]
+        assert paper.discussion_id == first["discussionId"]
+        assert [a["name"] for a in paper.author_names] == [a["name"] for a in first["authors"]]
+        featured = session.query(FeaturedPaper).filter_by(paper_id=paper.id).one()
+        assert featured.imported_upvotes == first["upvotes"]
+        assert featured.imported_comments == entries[0]["numComments"]
+        assert featured.submitter["user"] == first["submittedOnDailyBy"]["user"]
+        assert featured.featured_at == parse_timestamp(first["submittedOnDailyAt"])
+
+
+@needs_real
+def test_real_ai_summary_keywords_and_organisation_are_kept(db):
+    entries = _real_entries("2025-10-03")
+    with_org = next(e for e in entries if e.get("organization"))
+    with_ai = next(e for e in entries if e["paper"].get("ai_summary"))
+    import_items(db, read_hf_daily(REAL / "2025-10-03.json"))
+    with db.session() as session:
+        org_paper = get_paper(session, with_org["paper"]["id"])
+        assert org_paper.organization == {
+            "name": with_org["organization"]["name"], "fullname": with_org["organization"]["fullname"]}
+        ai_paper = get_paper(session, with_ai["paper"]["id"])
+        assert ai_paper.ai_summary == " ".join(with_ai["paper"]["ai_summary"].split())
+        assert ai_paper.ai_summary_source == "Hugging Face"
+        assert ai_paper.ai_keywords == with_ai["paper"]["ai_keywords"]
+
+
+@needs_real
+def test_real_2024_list_uses_the_lists_date_for_late_evening_submissions(db):
+    """2024 format: no submittedOnDailyAt; entries submitted at 23:xx UTC belong to the next day's list."""
+    entries = _real_entries("2024-12-02")
+    assert any(e["publishedAt"].startswith("2024-12-01") for e in entries)
+    import_items(db, read_hf_daily(REAL / "2024-12-02.json"))
+    with db.session() as session:
+        assert {row.day for row in session.query(FeaturedPaper)} == {date(2024, 12, 2)}
+        assert session.query(FeaturedPaper).count() == len(entries)
+
+
+@needs_real
+@pytest.mark.parametrize("day", ["2024-12-11", "2025-01-09", "2025-01-10"])
+def test_real_damaged_lists_name_file_and_entry_and_write_nothing(db, day):
+    from paperwire.sources.importer import ImportFailed
+
+    path = REAL / f"{day}.json"
+    items = list(read_hf_daily(path))
+    assert items and all(isinstance(i, InvalidRecord) for i in items)
+    assert f"{path}:entry 0" in str(items[0]) and "Python repr" in str(items[0])
+    with pytest.raises(ImportFailed):
+        import_items(db, read_hf_daily(path))
+    with db.session() as session:
+        assert count_papers(session) == 0
+    report = import_items(db, read_hf_daily(path), skip_invalid=True)
+    assert report.invalid == len(items) and report.read == 0
+
+
+@needs_real
+def test_wrapped_damaged_list_is_detected_as_hf_daily():
+    assert detect_format(REAL / "2025-01-10.json") == "hf-daily"
+
+
+@needs_real
+def test_every_real_list_reads_without_an_exception():
+    good = bad = 0
+    for path in sorted(REAL.glob("*.json")):
+        for item in read_hf_daily(path):
+            if isinstance(item, InvalidRecord):
+                bad += 1
+            else:
+                good += 1
+                assert item.featured_on is not None and item.title
+    assert good > 5000 and bad > 0

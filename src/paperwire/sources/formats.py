@@ -52,6 +52,8 @@ def detect_format(path: Path) -> str:
     if head.startswith(b"{"):
         if b'"paper"' in head and b'"publishedAt"' in head:
             return "hf-daily"
+        if b'"data"' in head and b'"status"' in head and b"'paper'" in head:
+            return "hf-daily"  # the damaged {"status", "date", "count", "data": ["{'paper': ..."]} wrapper
         return "kaggle"
     if stem.endswith(".txt"):
         return "dailypapers"

@@ -144,6 +144,28 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
         yield from enumerate(handle, start=1)
 
 
+def read_text(path: Path) -> str:
+    """A whole (small) source file as text: gzip by its magic bytes, UTF-8 with or without BOM.
+
+    Raises :class:`InvalidRecord` naming the file for a damaged gzip or text
+    that is not UTF-8, so readers report it like any other bad record.
+    """
+    import gzip
+    import zlib
+
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InvalidRecord(f"{path}:1", f"damaged gzip file ({exc})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InvalidRecord(f"{path}:{line}", "not UTF-8 text") from None
+
+
 def unfinished_imports(db: Database) -> list[str]:
     with db.session() as session:
         return list(session.scalars(select(ImportProgress.key).where(ImportProgress.finished.is_(False))))

@@ -16,37 +16,42 @@ down_revision = "0001_catalogue"
 branch_labels = None
 depends_on = None
 
-_PAPER_COLUMNS = (
-    sa.Column("author_names", sa.JSON()),
-    sa.Column("organization", sa.JSON()),
-    sa.Column("github_repo", sa.Text()),
-    sa.Column("github_stars", sa.Integer()),
-    sa.Column("project_page", sa.Text()),
-    sa.Column("ai_summary", sa.Text()),
-    sa.Column("ai_summary_source", sa.String(64)),
-    sa.Column("ai_keywords", sa.JSON()),
-    sa.Column("discussion_id", sa.String(64)),
-)
-_FEATURED_COLUMNS = (
-    sa.Column("submitter", sa.JSON()),
-    sa.Column("featured_at", sa.DateTime()),
-    sa.Column("is_author_participating", sa.Boolean()),
-)
+
+def _paper_columns() -> tuple[sa.Column, ...]:
+    return (
+        sa.Column("author_names", sa.JSON()),
+        sa.Column("organization", sa.JSON()),
+        sa.Column("github_repo", sa.Text()),
+        sa.Column("github_stars", sa.Integer()),
+        sa.Column("project_page", sa.Text()),
+        sa.Column("ai_summary", sa.Text()),
+        sa.Column("ai_summary_source", sa.String(64)),
+        sa.Column("ai_keywords", sa.JSON()),
+        sa.Column("discussion_id", sa.String(64)),
+    )
+
+
+def _featured_columns() -> tuple[sa.Column, ...]:
+    return (
+        sa.Column("submitter", sa.JSON()),
+        sa.Column("featured_at", sa.DateTime()),
+        sa.Column("is_author_participating", sa.Boolean()),
+    )
 
 
 def upgrade() -> None:
     with op.batch_alter_table("papers") as batch:
-        for column in _PAPER_COLUMNS:
-            batch.add_column(column.copy())
+        for column in _paper_columns():
+            batch.add_column(column)
     with op.batch_alter_table("featured_papers") as batch:
-        for column in _FEATURED_COLUMNS:
-            batch.add_column(column.copy())
+        for column in _featured_columns():
+            batch.add_column(column)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("featured_papers") as batch:
-        for column in reversed(_FEATURED_COLUMNS):
+        for column in reversed(_featured_columns()):
             batch.drop_column(column.name)
     with op.batch_alter_table("papers") as batch:
-        for column in reversed(_PAPER_COLUMNS):
+        for column in reversed(_paper_columns()):
             batch.drop_column(column.name)
