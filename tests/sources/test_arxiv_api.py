@@ -11,13 +11,14 @@ from typer.testing import CliRunner
 
 from paperwire.cli import app
 from paperwire.sources.arxiv_api import fetch_arxiv_ids, harvest_arxiv, parse_atom, read_atom_file
-from paperwire.sources.harvest_state import load_state
+from paperwire.sources.harvest_state import load_state, save_state
 from paperwire.sources.http import HarvestError, PoliteClient
 from paperwire.store.papers import count_papers, get_paper
 from tests.sources.upstream_server import FakePaper, UpstreamServer
 
 DATA = Path(__file__).parent / "data"
 runner = CliRunner()
+QUIET = lambda message: None  # noqa: E731
 
 
 def _papers() -> list[FakePaper]:
@@ -194,3 +195,24 @@ def test_fetch_ids_network_failure_raises():
         url = gone.api_url
     with pytest.raises(HarvestError):
         fetch_arxiv_ids(["2401.00001"], base_url=url, client=PoliteClient(delay=0, retries=0))
+
+
+def test_an_empty_page_before_the_end_is_retried_not_taken_as_the_end(server, db):
+    """arXiv sometimes answers a page with no entries while start < totalResults."""
+    server.add_fault("empty-page", times=2, when=lambda r: r.params.get("start") == "2")
+    report = harvest_arxiv(db, query="cat:cs.*", from_date=None, base_url=server.api_url, delay=0,
+                           page_size=2, log=QUIET)
+    starts = [r.params["start"] for r in server.requests_to("/api/query")]
+    assert starts.count("2") == 3  # two empty answers, then the real page
+    with db.session() as session:
+        assert count_papers(session) == report.inserted == len([p for p in server.papers if "cs.LG" in p.categories])
+
+
+def test_empty_pages_that_persist_fail_the_harvest_and_keep_the_old_date(server, db):
+    key = f"arxiv:{server.api_url}:cat:cs.*"
+    save_state(db, key, last_from=date(2023, 1, 1))
+    server.add_fault("empty-page", times=100, when=lambda r: r.params.get("start") == "2")
+    with pytest.raises(HarvestError, match="no entries"):
+        harvest_arxiv(db, query="cat:cs.*", from_date=None, base_url=server.api_url, delay=0,
+                      page_size=2, log=QUIET)
+    assert load_state(db, key).last_from == date(2023, 1, 1)

@@ -226,3 +226,53 @@ def test_malformed_response_raises_naming_the_endpoint(server, db):
 def test_unknown_metadata_prefix_is_rejected(db):
     with pytest.raises(ValueError, match="arXiv, arXivRaw"):
         harvest_oai(db, from_date=None, set_spec=None, metadata_prefix="oai_dc", base_url="http://127.0.0.1:9", delay=0)
+
+
+def test_daily_harvest_in_arxiv_format_refreshes_an_updated_paper(server, db):
+    """The arXiv format has no version list; recency comes from the record's own dates."""
+    kwargs = dict(set_spec="cs", metadata_prefix="arXiv", base_url=server.oai_url, delay=0, log=QUIET)
+    harvest_oai(db, from_date=date(2024, 1, 1), **kwargs)
+    paper = next(p for p in server.papers if p.arxiv_id == "2401.00003")
+    paper.abstract, paper.title = "A rewritten abstract for version two.", "Paper number 3, revised"
+    paper.version, paper.updated = 2, datetime(2024, 3, 1, 10, 0)
+    report = harvest_oai(db, from_date=date(2024, 3, 1), **kwargs)
+    assert report.updated == 1
+    with db.session() as session:
+        stored = get_paper(session, "2401.00003")
+        assert stored.abstract == "A rewritten abstract for version two."
+        assert stored.title == "Paper number 3, revised"
+
+
+def test_an_older_record_without_versions_does_not_overwrite_a_newer_one(server, db):
+    kwargs = dict(set_spec="cs", metadata_prefix="arXivRaw", base_url=server.oai_url, delay=0, log=QUIET)
+    harvest_oai(db, from_date=date(2024, 1, 1), **kwargs)  # 2401.00002 is at v3 (2024-01-20)
+    paper = next(p for p in server.papers if p.arxiv_id == "2401.00002")
+    paper.abstract, paper.updated = "A stale abstract.", datetime(2024, 1, 10)
+    harvest_oai(db, from_date=date(2024, 1, 1), **{**kwargs, "metadata_prefix": "arXiv"})
+    with db.session() as session:
+        assert get_paper(session, "2401.00002").abstract != "A stale abstract."
+
+
+def test_expired_token_after_a_crash_restarts_from_the_original_from_date(server, db):
+    server.add_fault("500", times=100, when=lambda r: "resumptionToken" in r.params)
+    kwargs = dict(set_spec="cs", metadata_prefix="arXiv", base_url=server.oai_url, delay=0, log=QUIET)
+    with pytest.raises(HarvestError):
+        harvest_oai(db, from_date=date(2024, 1, 3), client=PoliteClient(delay=0, retries=0), **kwargs)
+    server.faults.clear()
+    server.add_fault("oai-error", code="badResumptionToken", when=lambda r: "resumptionToken" in r.params)
+    server.requests.clear()
+    report = harvest_oai(db, from_date=None, **kwargs)
+    assert not report.resumed and report.from_date == date(2024, 1, 3)
+    assert server.requests[1].params.get("from") == "2024-01-03"  # not a full-archive harvest
+
+
+def test_get_record_responses_import(tmp_path, db):
+    listed = (DATA / "oai_arxiv.xml").read_text(encoding="utf-8")
+    start, end = listed.index("<record>"), listed.index("</record>") + len("</record>")
+    envelope_head = listed[: listed.index("<ListRecords")]
+    get_record = tmp_path / "getrecord.xml"
+    get_record.write_text(f"{envelope_head}<GetRecord>{listed[start:end]}</GetRecord></OAI-PMH>", encoding="utf-8")
+    result = runner.invoke(app, ["import", str(get_record)])
+    assert result.exit_code == 0, result.output
+    with db.session() as session:
+        assert count_papers(session) == 1

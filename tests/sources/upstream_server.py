@@ -62,7 +62,9 @@ class Fault:
     kind: ``"503"`` (with ``Retry-After``), ``"500"``, ``"drop"`` (close the
     connection without an answer), ``"oai-error"`` (``<error code=…>``),
     ``"api-error"`` (HTTP 400 with the arXiv API's error entry carrying
-    ``message``), ``"malformed"`` (broken XML).
+    ``message``), ``"malformed"`` (broken XML), ``"empty-page"`` (an arXiv API
+    page with the right ``totalResults`` but no entries, as arXiv sometimes
+    answers).
     """
 
     kind: str
@@ -164,6 +166,9 @@ class UpstreamServer:
             fault = next((f for f in self.faults if f.times > 0 and f.when(request)), None)
             if fault is not None:
                 fault.times -= 1
+                if fault.kind == "empty-page":
+                    _status, body = self._api(request.params, entries=False)
+                    return 200, {"Content-Type": "application/atom+xml; charset=utf-8"}, body
                 return self._fault_response(fault)
             if request.path == "/api/query":
                 status, body = self._api(request.params)
@@ -188,7 +193,7 @@ class UpstreamServer:
         raise ValueError(f"unknown fault kind {fault.kind!r}")
 
     # -- arXiv API (Atom) -------------------------------------------------
-    def _api(self, params: dict[str, str]) -> tuple[int, bytes]:
+    def _api(self, params: dict[str, str], *, entries: bool = True) -> tuple[int, bytes]:
         start = int(params.get("start", "0") or 0)
         size = int(params.get("max_results", "10") or 10)
         live = [p for p in self.papers if not p.deleted]
@@ -202,7 +207,7 @@ class UpstreamServer:
         else:
             matches = [p for p in live if _matches_query(p, params.get("search_query", ""))]
             matches.sort(key=lambda p: p.published, reverse=True)
-        page = matches[start : start + size]
+        page = matches[start : start + size] if entries else []
         return 200, _atom_feed(page, len(matches), start, size)
 
     # -- OAI-PMH -----------------------------------------------------------

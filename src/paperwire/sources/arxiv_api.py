@@ -132,8 +132,14 @@ def harvest_arxiv(
     log: Callable[[str], None] = print,
     on_changed: ChangedCallback | None = None,
     client: PoliteClient | None = None,
+    empty_page_retries: int = 3,
 ) -> HarvestReport:
-    """Fetch ``query`` newest first down to ``from_date`` (default: last run)."""
+    """Fetch ``query`` newest first down to ``from_date`` (default: last run).
+
+    A page that comes back empty before ``totalResults`` is asked for again
+    (up to ``empty_page_retries`` times, at the polite delay) and then fails
+    the harvest, so the stored date never moves past papers not fetched.
+    """
     if page_size < 1 or max_results < 0:
         raise ValueError("page_size must be positive and max_results not negative")
     key = f"arxiv:{base_url}:{query}"
@@ -148,6 +154,7 @@ def harvest_arxiv(
         client = client or PoliteClient(delay=delay, log=log)
         newest: datetime | None = None
         start = 0
+        empty_pages = 0
         try:
             while True:
                 size = page_size if not max_results else min(page_size, max_results - report.records)
@@ -166,6 +173,19 @@ def harvest_arxiv(
                     url = str(response.request.url)
                     raise HarvestError(f"{url} answered HTTP 400", url=url, status=400)
                 report.pages += 1
+                if not items and start < total:
+                    # arXiv sometimes answers a page with no entries before the end
+                    # of the list; that is a transient fault, never the end.
+                    empty_pages += 1
+                    if empty_pages > empty_page_retries:
+                        raise HarvestError(
+                            f"{base_url}: page at start={start} came back with no entries "
+                            f"{empty_pages} times although the query has {total} results",
+                            url=str(response.request.url),
+                        )
+                    log(f"page at start={start} came back empty ({empty_pages}/{empty_page_retries}); asking again")
+                    continue
+                empty_pages = 0
                 if not items:
                     break
                 records = [i for i in items if isinstance(i, PaperRecord)]

@@ -44,7 +44,7 @@ def detect_format(path: Path) -> str:
     if stem.endswith(".csv") or stem.endswith(".tsv"):
         return "csv"
     if head.startswith(b"<") or stem.endswith(".xml") or stem.endswith(".atom"):
-        if b"OAI-PMH" in head or b"ListRecords" in head:
+        if b"OAI-PMH" in head or b"ListRecords" in head or b"GetRecord" in head:
             return "oai"
         return "arxiv-atom"
     if head.startswith(b"["):

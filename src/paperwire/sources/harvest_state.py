@@ -57,6 +57,9 @@ class StoredState:
     token: str | None = None
     #: Day the interrupted list was started (becomes ``last_from`` on completion).
     token_started: date | None = None
+    #: The ``from`` date the interrupted list was asked for, so that a restart
+    #: after an expired token asks for the same list, not the whole archive.
+    token_from: date | None = None
 
 
 def load_state(db: Database, key: str) -> StoredState:
@@ -64,8 +67,8 @@ def load_state(db: Database, key: str) -> StoredState:
         row = session.get(HarvestState, key)
         if row is None:
             return StoredState()
-        token, started = _decode_token(row.resumption_token)
-        return StoredState(last_from=row.last_from, token=token, token_started=started)
+        token, started, since = _decode_token(row.resumption_token)
+        return StoredState(last_from=row.last_from, token=token, token_started=started, token_from=since)
 
 
 def save_state(
@@ -76,6 +79,7 @@ def save_state(
     last_from: date | None = None,
     token: str | None = None,
     token_started: date | None = None,
+    token_from: date | None = None,
 ) -> None:
     """Write the state row: a token marks an unfinished list; none clears it."""
     with db.session() as session:
@@ -85,20 +89,26 @@ def save_state(
             session.add(row)
         if last_from is not None:
             row.last_from = last_from
-        row.resumption_token = _encode_token(token, token_started) if token else None
+        row.resumption_token = _encode_token(token, token_started, token_from) if token else None
         row.records = (row.records or 0) + records
         row.updated_at = utcnow()
 
 
-def _encode_token(token: str, started: date | None) -> str:
-    return json.dumps({"token": token, "started": started.isoformat() if started else None})
+def _encode_token(token: str, started: date | None, since: date | None = None) -> str:
+    return json.dumps({
+        "token": token,
+        "started": started.isoformat() if started else None,
+        "from": since.isoformat() if since else None,
+    })
 
 
-def _decode_token(text: str | None) -> tuple[str | None, date | None]:
+def _decode_token(text: str | None) -> tuple[str | None, date | None, date | None]:
     if not text:
-        return None, None
+        return None, None, None
     try:
         data = json.loads(text)
-        return data["token"], date.fromisoformat(data["started"]) if data.get("started") else None
+        started = date.fromisoformat(data["started"]) if data.get("started") else None
+        since = date.fromisoformat(data["from"]) if data.get("from") else None
+        return data["token"], started, since
     except (ValueError, KeyError, TypeError):
-        return text, None  # a bare token written by hand or an older version
+        return text, None, None  # a bare token written by hand or an older version

@@ -1,5 +1,6 @@
 """arXiv's OAI-PMH interface: ``ListRecords`` in the ``arXiv`` and ``arXivRaw``
-metadata formats, as a file reader and as a resumable harvester.
+metadata formats, as a file reader (``GetRecord`` responses too) and as a
+resumable harvester.
 
 ``arXiv`` has structured authors and created/updated dates; ``arXivRaw`` has
 the full version history (each version's date) and authors as one string.
@@ -165,7 +166,9 @@ def parse_list_records(xml_bytes: bytes, origin: str) -> ListRecordsPage:
         raise HarvestError(f"{origin}: OAI-PMH error {code}: {message}", code=code)
     listing = root.find(f"{OAI}ListRecords")
     if listing is None:
-        raise ValueError(f"{origin}: OAI-PMH response without ListRecords")
+        listing = root.find(f"{OAI}GetRecord")  # one record, same <record> element
+    if listing is None:
+        raise ValueError(f"{origin}: OAI-PMH response without ListRecords or GetRecord")
     page = ListRecordsPage([], None, None)
     for record in listing.findall(f"{OAI}record"):
         item = parse_record(record, f"{origin}:{record.sourceline}")
@@ -182,7 +185,7 @@ def parse_list_records(xml_bytes: bytes, origin: str) -> ListRecordsPage:
 
 
 def read_oai_file(path: Path) -> Iterator[Item]:
-    """Records of a saved ``ListRecords`` response (deleted records skipped)."""
+    """Records of a saved ``ListRecords`` or ``GetRecord`` response (deleted records skipped)."""
     path = Path(path)
     try:
         page = parse_list_records(path.read_bytes(), str(path))
@@ -216,8 +219,11 @@ def harvest_oai(
             what = f"harvest of set {set_spec or '(all)'!r} ({metadata_prefix}) from {base_url}"
             raise HarvestError(busy_message(db, f"harvest:{key}", what), code="busy")
         state = load_state(db, key)
-        report = HarvestReport(from_date=from_date or state.last_from)
         token = state.token if from_date is None else None
+        # A resumed list keeps the ``from`` it was started with (it is needed
+        # again if the token has expired and the list must be asked anew).
+        since = from_date or (state.token_from if token else None) or state.last_from
+        report = HarvestReport(from_date=since)
         started = (state.token_started if token else None) or utcnow().date()
         report.resumed = token is not None
         if token:
@@ -257,7 +263,7 @@ def harvest_oai(
                 # After every page: the token to continue from (or none: finished).
                 save_state(
                     db, key, records=len(records), token=token, token_started=started,
-                    last_from=None if token else started,
+                    token_from=report.from_date, last_from=None if token else started,
                 )
                 total = f" of {page.complete_list_size}" if page.complete_list_size else ""
                 log(f"page {report.pages}: {len(records)} records ({report.records}{total} so far)")

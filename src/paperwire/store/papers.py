@@ -98,12 +98,27 @@ def _content_hash(values: dict) -> str:
     ).content_hash()
 
 
+def _is_current(existing: dict, record: PaperRecord) -> bool:
+    """Whether ``record`` describes the paper at least as recently as the stored row.
+
+    By version number where the record has a version list; otherwise by the
+    record's own datestamp (the OAI ``arXiv`` format and the arXiv API give
+    the last update's date but no versions). A record with neither — a
+    Daily-Papers page, a title-only list — is never authoritative.
+    """
+    old_version, new_version = existing["latest_version"], record.latest_version
+    if new_version is not None:
+        return old_version is None or new_version >= old_version
+    if record.updated is None:
+        return False
+    stored = existing["updated_at"] or existing["submitted_at"]
+    return stored is None or record.updated.date() >= stored.date()
+
+
 def _merge(existing: dict, record: PaperRecord, values: dict) -> dict:
     """The column changes that applying ``record`` to ``existing`` makes."""
-    old_version = existing["latest_version"]
-    new_version = record.latest_version
-    authoritative = new_version is not None and (old_version is None or new_version >= old_version)
-    thin_over_thin = new_version is None and old_version is None
+    authoritative = _is_current(existing, record)
+    thin_over_thin = record.latest_version is None and existing["latest_version"] is None
     changes: dict = {}
     for column in _DATA_COLUMNS:
         if column not in values:
