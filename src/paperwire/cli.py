@@ -96,12 +96,11 @@ def import_(
                 raise typer.BadParameter(f"--map expects FIELD=COLUMN, got {item!r}")
             mapping[field.strip()] = column.strip()
         options["column_map"] = mapping
-    on_changed = _embed_callback(database, embed)
     reports = {}
     from paperwire.index.lexical import bulk_loading
 
     loading = bulk_loading(database) if bulk else nullcontext()
-    with loading, _progress() as progress:
+    with loading, _embedding(database, embed) as on_changed, _progress() as progress:
         for path in paths:
             try:
                 fmt = detect_format(path) if format == "auto" else format
@@ -141,14 +140,28 @@ def import_(
             console.print(f"  [yellow]skipped[/] {escape(error)}")
 
 
-def _embed_callback(database: Database, embed: bool | None = None):
+@contextmanager
+def _embedding(database: Database, embed: bool | None = None):
     """What imports and harvests call with new or changed paper ids: embed them,
-    unless ``embed`` (default: $PAPERWIRE_EMBED_ON_IMPORT) says not to."""
+    unless ``embed`` (default: $PAPERWIRE_EMBED_ON_IMPORT) says not to, and
+    publish the vector index once at the end (also when the command fails
+    after some batches were stored)."""
     if not (get_settings().embed_on_import if embed is None else embed):
-        return None
+        yield None
+        return
+    from paperwire.index.publish import publish_vector_index
     from paperwire.index.vectors import embed_paper_ids
 
-    return lambda ids: embed_paper_ids(database, ids)
+    embedded: list[int] = []
+
+    def on_changed(ids: list[int]) -> None:
+        embedded.append(embed_paper_ids(database, ids).embedded)
+
+    try:
+        yield on_changed
+    finally:
+        if any(embedded):
+            publish_vector_index(database)
 
 
 def _plain_log(message: str) -> None:
@@ -194,7 +207,7 @@ def harvest_arxiv_cmd(
 
     settings = get_settings()
     database = _open(db)
-    with _harvest_errors():
+    with _harvest_errors(), _embedding(database) as on_changed:
         report = harvest_arxiv(
             database,
             query=f"cat:{set_}.*" if set_ else query,
@@ -203,7 +216,7 @@ def harvest_arxiv_cmd(
             delay=settings.harvest_delay if delay is None else delay,
             max_results=max_results,
             log=_plain_log,
-            on_changed=_embed_callback(database),
+            on_changed=on_changed,
         )
     _print_json(report.as_dict()) if as_json else console.print(report.summary())
 
@@ -223,7 +236,7 @@ def harvest_oai_cmd(
 
     settings = get_settings()
     database = _open(db)
-    with _harvest_errors():
+    with _harvest_errors(), _embedding(database) as on_changed:
         report = harvest_oai(
             database,
             from_date=_parse_date(from_date),
@@ -232,7 +245,7 @@ def harvest_oai_cmd(
             base_url=base_url or settings.oai_base_url,
             delay=settings.harvest_delay if delay is None else delay,
             log=_plain_log,
-            on_changed=_embed_callback(database),
+            on_changed=on_changed,
         )
     _print_json(report.as_dict()) if as_json else console.print(report.summary())
 
@@ -249,11 +262,11 @@ def harvest_queue_cmd(
 
     settings = get_settings()
     database = _open(db)
-    with _harvest_errors():
+    with _harvest_errors(), _embedding(database) as on_changed:
         report = process_harvest_queue(
             database, base_url=base_url or settings.arxiv_api_url,
             delay=settings.harvest_delay if delay is None else delay,
-            on_changed=_embed_callback(database),
+            on_changed=on_changed,
         )
     _print_json(report.as_dict()) if as_json else console.print(report.summary())
 
@@ -290,12 +303,13 @@ def similar(
 ) -> None:
     """Papers most similar in meaning to one paper."""
     from paperwire.index.similar import PaperNotFound, similar_papers
+    from paperwire.index.vectors import SemanticUnavailable
     from paperwire.store.papers import paper_summary
 
     database = _open(db)
     try:
         hits = similar_papers(database, paper_id, limit=limit)
-    except PaperNotFound as exc:
+    except (PaperNotFound, SemanticUnavailable) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(1) from exc
     rows = [paper_summary(hit.paper, hit.score) for hit in hits]
@@ -400,6 +414,32 @@ def stats(db: DbOption = None, as_json: JsonOption = False) -> None:
     for key, value in figures.items():
         table.add_row(key, str(value))
     Console().print(table)
+
+
+@app.command()
+def status(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """What the worker did: each job's last run, outcome, records, lag, next run, last error;
+    papers still without embeddings and the published vector index."""
+    from paperwire.worker.status import status_report
+
+    report = status_report(_open(db))
+    if as_json:
+        _print_json(report)
+        return
+    table = Table(title="paperwire worker jobs")
+    for column in ("job", "last run", "outcome", "records", "lag", "next run", "last error"):
+        table.add_column(column, overflow="fold")
+    for job in report["jobs"]:
+        lag = f"{job['lag_days']} d" if job["lag_days"] is not None else ""
+        table.add_row(escape(job["job"]), job["last_finished"] or "never", job["outcome"] or "",
+                      "" if job["records"] is None else str(job["records"]), lag, job["next_run"] or "",
+                      escape(job["last_error"] or ""))
+    console.print(table)
+    e = report["embeddings"]
+    index = (f"generation {e['published_generation']} ({e['published_vectors']} vectors"
+             f"{', stale' if e['index_stale'] else ''})" if e["published_generation"] else "not published yet")
+    console.print(f"{e['papers']} papers, {e['papers_missing_embeddings']} without embeddings ({e['model']}); "
+                  f"vector index: {index}")
 
 
 @app.command()

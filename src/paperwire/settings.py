@@ -11,6 +11,16 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: Seconds between two runs of each kind of worker job (``job_intervals`` overrides).
+DEFAULT_JOB_INTERVALS: dict[str, float] = {
+    "harvest": 6 * 3600.0,
+    "harvest-queue": 900.0,
+    "embed": 60.0,
+    "index": 60.0,
+    "deliver": 60.0,
+    "purge": 3600.0,
+}
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PAPERWIRE_", env_file=".env", extra="ignore")
@@ -59,6 +69,21 @@ class Settings(BaseSettings):
     webhook_retries: int = 4
     webhook_timeout: float = 10.0
     confirm_max_age_days: int = 7
+    # What ``paperwire worker`` harvests on schedule (JSON lists in the environment,
+    # e.g. PAPERWIRE_HARVEST_OAI_SETS='["cs", "stat"]').
+    harvest_oai_sets: list[str] = []
+    harvest_oai_prefix: str = "arXiv"
+    harvest_arxiv_queries: list[str] = []
+    #: Seconds between runs per job kind, e.g. PAPERWIRE_JOB_INTERVALS='{"harvest": 3600}'
+    #: (kinds not named keep their defaults: see ``DEFAULT_JOB_INTERVALS``).
+    job_intervals: dict[str, float] = {}
+    #: Worker logs: "text" (one line per event) or "json" (one JSON object per line).
+    log_format: str = "text"
+    log_level: str = "INFO"
+
+    def job_interval(self, kind: str) -> float:
+        """Seconds between two runs of a job of ``kind``."""
+        return float(self.job_intervals.get(kind, DEFAULT_JOB_INTERVALS[kind]))
 
     def resolved_data_dir(self) -> Path:
         """Folder for files derived from the database (created on demand)."""

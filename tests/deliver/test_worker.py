@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import date, datetime
 
 import typer
 from typer.testing import CliRunner
 
 from paperwire.deliver.cli import digest_app, worker
-from paperwire.deliver.worker import due_periods, run_once, run_worker
+from paperwire.deliver.worker import due_periods, run_once
 from tests.deliver.conftest import DAY, add_subscription
 
 
@@ -30,15 +29,6 @@ def test_run_once_sends_due_daily_and_weekly(db, papers, smtp_server):
     run_once(db, now=datetime(2024, 8, 13, 8), send_hour=6, log=logs.append)
     run_once(db, now=datetime(2024, 8, 13, 9), send_hour=6, log=logs.append)  # idempotent
     assert sorted(m["To"] for m in smtp_server.messages) == ["d@example.org", "w@example.org"]
-
-
-def test_worker_loop_stops_on_event(db, smtp_server):
-    stop = threading.Event()
-    thread = threading.Thread(target=run_worker, args=(db,), kwargs={"poll_seconds": 0.05, "stop": stop, "log": lambda _: None})
-    thread.start()
-    stop.set()
-    thread.join(10)
-    assert not thread.is_alive()
 
 
 def test_cli_send_json_and_dry_run(db, papers, smtp_server):

@@ -20,6 +20,7 @@ from paperwire.cli import app
 from paperwire.index import vectors
 from paperwire.index.backfill import BackfillFailed, backfill, embed_parallel, embed_ray
 from paperwire.index.embeddings import get_embedder, paper_text
+from paperwire.index.publish import publish_vector_index
 from paperwire.records import PaperRecord
 from paperwire.store.embeddings import Embedding, count_vectors
 from paperwire.store.locks import JobBusy, job_lock
@@ -78,9 +79,9 @@ def _assert_consistent(db) -> None:
         expected = embedder.embed([paper_text(r.title, r.abstract) for r in rows])
         stored = np.vstack([np.frombuffer(r.vector, dtype=np.float32) for r in rows])
         assert np.allclose(stored, expected, atol=1e-6)
+    published = publish_vector_index(db)
     index = vectors.semantic_index(db)
-    index.ensure_ready()
-    assert len(index.vectors) == len(rows)
+    assert index.refresh() == published.generation and len(index.vectors) == len(rows)
 
 
 def test_two_workers_give_the_serial_vectors_and_rerun_embeds_nothing(corpus):
@@ -98,7 +99,8 @@ def test_two_workers_give_the_serial_vectors_and_rerun_embeds_nothing(corpus):
     # nothing is stale any more: a second run does no work and starts no pool
     again = embed_parallel(corpus, workers=2, batch=BATCH)
     assert (again.embedded, again.index_size) == (0, COUNT)
-    # the index answers: a paper's own vector finds that paper first
+    # the published index answers: a paper's own vector finds that paper first
+    publish_vector_index(corpus)
     index = vectors.semantic_index(corpus)
     assert index.nearest(serial[42], 1)[0][0] == 42
 

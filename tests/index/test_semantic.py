@@ -20,7 +20,6 @@ from paperwire.records import PaperRecord
 from paperwire.store.embeddings import Embedding, count_vectors
 from paperwire.store.models import Paper
 from paperwire.store.papers import get_paper, upsert_papers
-from tests.conftest import sqlite_only
 
 
 @pytest.fixture
@@ -100,26 +99,6 @@ def test_similar_papers(demo_db):
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     with pytest.raises(PaperNotFound):
         similar_papers(demo_db, "9999.99999")
-
-
-@sqlite_only
-def test_index_file_is_rebuilt_when_missing_or_stale(demo_db):
-    index = vectors.semantic_index(demo_db)
-    index.ensure_ready()
-    size = len(index.vectors)
-    path = index.vectors.path
-    vectors._CACHE.clear()
-    path.unlink()
-    fresh = vectors.semantic_index(demo_db)
-    assert fresh.nearest(fresh.query_vector("graph neural networks"), 3)
-    assert path.exists() and len(fresh.vectors) == size
-    # A stale file (fewer vectors than the database) is detected and rebuilt.
-    fresh.vectors.remove([1, 2, 3])
-    fresh.vectors.save()
-    vectors._CACHE.clear()
-    again = vectors.semantic_index(demo_db)
-    again.ensure_ready()
-    assert len(again.vectors) == size
 
 
 def test_fuse_rewards_agreement():

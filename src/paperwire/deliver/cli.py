@@ -79,16 +79,24 @@ def send(
 
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Do one round of due work and exit.")] = False,
-    send_hour: Annotated[Optional[int], typer.Option("--send-hour", help="UTC hour after which yesterday's digests go out (default 6).")] = None,
-    poll_seconds: Annotated[Optional[float], typer.Option("--poll", help="Seconds between checks (default 60).")] = None,
+    poll_seconds: Annotated[Optional[float], typer.Option("--poll", help="Seconds between rounds (default $PAPERWIRE_WORKER_POLL_SECONDS, 60).")] = None,
     db: DbOption = None,
 ) -> None:
-    """Long-running sender: daily and weekly digests and webhooks on schedule (stops on SIGTERM)."""
-    from paperwire.deliver.worker import run_worker
+    """Run everything that is scheduled: harvests, the harvest queue, embedding backfill,
+    vector-index publishing, digests and webhooks, purges (stops on SIGTERM).
 
-    database = open_database(db or get_settings().database_url)
+    Each job runs under its own lock, so several workers may run side by side;
+    schedules are settings (PAPERWIRE_HARVEST_OAI_SETS, PAPERWIRE_HARVEST_ARXIV_QUERIES,
+    PAPERWIRE_JOB_INTERVALS, PAPERWIRE_DIGEST_SEND_HOUR). See `paperwire status`.
+    """
+    from paperwire.logs import configure_logging
+    from paperwire.worker.runner import run_worker
+
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    database = open_database(db or settings.database_url)
     try:
-        run_worker(database, once=once, send_hour=send_hour, poll_seconds=poll_seconds, log=console.print)
+        run_worker(database, once=once, poll_seconds=poll_seconds)
     finally:
         database.close()
 

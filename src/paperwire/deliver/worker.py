@@ -1,21 +1,19 @@
-"""The long-running sender: ``paperwire worker``.
+"""Digests and webhooks that are due now: the ``deliver`` job of ``paperwire worker``.
 
-Every ``poll_seconds`` it checks what is due and sends it: after
+Each round (:mod:`paperwire.worker.runner`) checks what is due and sends it: after
 ``send_hour`` (UTC) the daily digest of yesterday, and the weekly digest of
 the last complete ISO week (from Monday on), then the webhooks of the same
 periods. Because the send log makes every period idempotent, checking often
 costs a couple of queries, several workers may run side by side, and a
 worker that was down catches up on the next start.
 
-Deployment: run it under systemd (``Restart=always``; SIGTERM stops it after
-the mail in flight), or skip it and call ``paperwire digest send`` from cron
-— see docs in the README.
+Deployment: run ``paperwire worker`` under systemd (``Restart=always``;
+SIGTERM stops it after the job in flight), or call ``paperwire digest send``
+from cron — see the README.
 """
 
 from __future__ import annotations
 
-import signal
-import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
@@ -51,30 +49,3 @@ def run_once(db: Database, *, now: datetime | None = None, send_hour: int | None
             log(hooks.summary())
         reports.append(hooks)
     return reports
-
-
-def run_worker(db: Database, *, once: bool = False, send_hour: int | None = None, poll_seconds: float | None = None,
-               stop: threading.Event | None = None, log: Callable[[str], None] = print) -> None:
-    """Loop until SIGTERM/SIGINT (or ``stop`` is set); ``once`` does a single round."""
-    cfg = delivery_config()
-    poll = cfg.poll_seconds if poll_seconds is None else poll_seconds
-    stop = stop or threading.Event()
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            previous[signum] = signal.signal(signum, lambda *_: stop.set())
-    log(f"paperwire worker started (send hour {cfg.send_hour if send_hour is None else send_hour}:00 UTC, "
-        f"checking every {poll:g} s)")
-    try:
-        while not stop.is_set():
-            try:
-                run_once(db, send_hour=send_hour, log=log)
-            except Exception as exc:  # noqa: BLE001 - a worker must survive a bad round
-                log(f"error during a round (will retry): {type(exc).__name__}: {exc}")
-            if once:
-                break
-            stop.wait(poll)
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    log("paperwire worker stopped")

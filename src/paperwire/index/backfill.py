@@ -5,10 +5,9 @@ stale papers, reads their text in batches, sends ``(ids, texts)`` to the
 workers, and writes each returned batch back in its own transaction with the
 content hash it read alongside the text. Writes are therefore idempotent and
 a crash at any point leaves the database consistent: finished batches are
-stored, the rest are still stale, and a re-run embeds only those. The vector
-index file is updated by the driver alone (one writer) and saved at the end;
-if the driver dies first, ``SemanticIndex.ensure_ready`` rebuilds it from the
-database because its size no longer matches.
+stored, the rest are still stale, and a re-run embeds only those. At the end
+the driver publishes a new index generation (:mod:`paperwire.index.publish`);
+if it dies first, the worker's ``index-publish`` job does it.
 
 At most ``2 × workers`` batches are in flight, so memory stays bounded on any
 corpus size. Ray is an optional extra (``pip install 'paperwire[ray]'``).
@@ -25,9 +24,10 @@ import numpy as np
 from sqlalchemy import delete, select
 
 from paperwire.index.embeddings import get_embedder, paper_text
+from paperwire.index.publish import publish_vector_index
 from paperwire.index.vectors import EmbedReport, SemanticIndex, embed_all, semantic_index
 from paperwire.store.db import Database
-from paperwire.store.embeddings import Embedding, save_vectors, stale_paper_ids
+from paperwire.store.embeddings import Embedding, count_vectors, save_vectors, stale_paper_ids
 from paperwire.store.locks import JobBusy, busy_message, job_lock
 from paperwire.store.models import Paper
 from paperwire.store.papers import utcnow
@@ -66,9 +66,6 @@ def _prepare(db: Database, rebuild: bool) -> tuple[SemanticIndex, list[int]]:
     if rebuild:
         with db.session() as session:
             session.execute(delete(Embedding).where(Embedding.model == index.embedder.name))
-        index.vectors.clear()
-        index.vectors.save()
-    index.ensure_ready()
     with db.session() as session:
         todo = stale_paper_ids(session, index.embedder.name)
     return index, todo
@@ -121,9 +118,8 @@ def _drive(db: Database, index: SemanticIndex, todo: list[int], *, batch: int, i
                 if on_progress:
                     on_progress(report.embedded, len(todo))
     finally:
-        if report.embedded:
-            index.vectors.save()
-        report.index_size = len(index.vectors)
+        with db.session() as session:
+            report.index_size = count_vectors(session, index.embedder.name)
     return report
 
 
@@ -138,7 +134,7 @@ def _store(db: Database, index: SemanticIndex, ids: list[int], hashes: list[str]
         raise ValueError(f"worker returned a {matrix.shape} matrix for {len(ids)} papers of dim {index.embedder.dim}")
     with db.session() as session:
         save_vectors(session, index.embedder.name, list(zip(ids, hashes)), matrix, utcnow())
-    index.vectors.upsert(ids, matrix)
+    index.store_in_database_index(ids, matrix)
 
 
 def embed_parallel(db: Database, *, workers: int, batch: int = DEFAULT_BATCH, rebuild: bool = False,
@@ -148,7 +144,7 @@ def embed_parallel(db: Database, *, workers: int, batch: int = DEFAULT_BATCH, re
         raise ValueError("workers must be at least 1")
     index, todo = _prepare(db, rebuild)
     if not todo:
-        return EmbedReport(model=index.embedder.name, index_size=len(index.vectors))
+        return EmbedReport(model=index.embedder.name, index_size=_stored(db, index))
     name = index.embedder.name
     context = multiprocessing.get_context("spawn")  # no forked copies of engines, locks or threads
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_warm_up,
@@ -186,7 +182,7 @@ def embed_ray(db: Database, *, address: str, batch: int = DEFAULT_BATCH, rebuild
     ray = _import_ray()
     index, todo = _prepare(db, rebuild)
     if not todo:
-        return EmbedReport(model=index.embedder.name, index_size=len(index.vectors))
+        return EmbedReport(model=index.embedder.name, index_size=_stored(db, index))
     connected_here = not ray.is_initialized()
     if connected_here:
         ray.init(address=address, include_dashboard=False, log_to_driver=False,
@@ -222,10 +218,18 @@ def backfill(db: Database, *, workers: int = 1, ray_address: str | None = None, 
         if not acquired:
             raise JobBusy(busy_message(db, lock, f"embedding backfill ({model})"))
         if ray_address:
-            return embed_ray(db, address=ray_address, batch=batch, rebuild=rebuild, on_progress=on_progress)
-        if workers > 1:
-            return embed_parallel(db, workers=workers, batch=batch, rebuild=rebuild, on_progress=on_progress)
-        return embed_all(db, rebuild=rebuild, on_progress=on_progress)
+            report = embed_ray(db, address=ray_address, batch=batch, rebuild=rebuild, on_progress=on_progress)
+        elif workers > 1:
+            report = embed_parallel(db, workers=workers, batch=batch, rebuild=rebuild, on_progress=on_progress)
+        else:
+            report = embed_all(db, rebuild=rebuild, on_progress=on_progress)
+    publish_vector_index(db)
+    return report
+
+
+def _stored(db: Database, index: SemanticIndex) -> int:
+    with db.session() as session:
+        return count_vectors(session, index.embedder.name)
 
 
 def get_embedder_name() -> str:

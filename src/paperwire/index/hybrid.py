@@ -32,7 +32,7 @@ from sqlalchemy import select
 from paperwire.index.lexical import filter_conditions, get_lexical_index
 from paperwire.index.query import ParsedQuery
 from paperwire.index.search import SearchResults, lexical_search, make_hit
-from paperwire.index.vectors import semantic_index
+from paperwire.index.vectors import SemanticUnavailable, semantic_index
 from paperwire.store.db import Database
 from paperwire.store.models import Paper
 from paperwire.store.papers import papers_by_ids, published_date
@@ -53,7 +53,12 @@ def search_semantic_or_hybrid(
     if not text:
         return lexical_search(db, parsed, limit=limit, offset=offset, sort=sort)
     depth = max(CANDIDATES, 2 * (offset + limit))
-    semantic = semantic_ranking(db, parsed, text, depth)
+    try:
+        semantic = semantic_ranking(db, parsed, text, depth)
+    except SemanticUnavailable as exc:
+        results = lexical_search(db, parsed, limit=limit, offset=offset, sort=sort)
+        results.warnings.append(f"Showing word matches only: {exc}.")
+        return results
     if mode == "semantic":
         ranked = semantic
     else:

@@ -1,4 +1,9 @@
-"""Similar papers: nearest neighbours of a paper's own vector."""
+"""Similar papers: nearest neighbours of a paper's own vector.
+
+Raises :class:`~paperwire.index.vectors.SemanticUnavailable` when the paper
+has no vector yet or no index is published; callers say so rather than
+embedding inside a request.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from html import escape
 from sqlalchemy import select
 
 from paperwire.index.search import SearchHit
-from paperwire.index.vectors import semantic_index
+from paperwire.index.vectors import SemanticUnavailable, semantic_index
 from paperwire.store.db import Database
 from paperwire.store.embeddings import load_vectors
 from paperwire.store.models import Paper
@@ -26,11 +31,12 @@ def similar_papers(db: Database, uid: str, *, limit: int = 10) -> list[SearchHit
         if paper is None:
             raise PaperNotFound(f"no paper with id {uid!r}")
         paper_id = paper.id
-    index.embed_ids([paper_id])
     with db.session() as session:
         vector = load_vectors(session, index.embedder.name, [paper_id]).get(paper_id)
-    if vector is None or limit <= 0:
+    if limit <= 0:
         return []
+    if vector is None:  # embedding is the worker's job, never a request's
+        raise SemanticUnavailable("this paper has not been embedded yet; similar papers appear once it is")
     wanted = limit + 1
     while True:
         neighbours = [(pid, score) for pid, score in index.nearest(vector, wanted * 2) if pid != paper_id]

@@ -1,12 +1,11 @@
 """The persisted approximate-nearest-neighbour index and the embedding job.
 
 Vectors live in the database (``store.embeddings``), which is the source of
-truth; the usearch HNSW file in the data folder is a derived, disposable
-cache. It is loaded lazily, rebuilt from the database when it is missing or
-holds a different number of vectors than the database (stale after a crash
-or a write by another process), and reloaded when another process saved a
-newer file. On PostgreSQL, :class:`PgVectorIndex` answers the same
-protocol with pgvector (an HNSW index inside the database, no file).
+truth; the usearch HNSW files in the data folder are derived state, built by
+:mod:`paperwire.index.publish` (the worker, ``paperwire embed``) as numbered,
+published generations and only *loaded* here. On PostgreSQL,
+:class:`PgVectorIndex` answers the same protocol with pgvector (an HNSW index
+inside the database, no file); its generations mark what it holds.
 """
 
 from __future__ import annotations
@@ -19,13 +18,13 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from paperwire.index.embeddings import Embedder, get_embedder, paper_text
 from paperwire.index.vectors_pg import PgVectorIndex
 from paperwire.settings import get_settings
 from paperwire.store.db import Database
-from paperwire.store.embeddings import count_vectors, iter_all_vectors, save_vectors, stale_paper_ids
+from paperwire.store.embeddings import count_vectors, save_vectors, stale_paper_ids
 from paperwire.store.models import Paper
 from paperwire.store.papers import utcnow
 
@@ -54,12 +53,14 @@ class UsearchIndex:
     def __len__(self) -> int:
         return len(self._index)
 
-    def load(self) -> bool:
-        if not self.path.exists():
+    def load(self, source: Path | None = None) -> bool:
+        """Load this index's file (or ``source``, e.g. the previous generation's)."""
+        source = source or self.path
+        if not source.exists():
             return False
         with self._lock:
-            self._index.load(str(self.path))
-            self.loaded_mtime = self.path.stat().st_mtime
+            self._index.load(str(source))
+            self.loaded_mtime = source.stat().st_mtime
         return True
 
     def save(self) -> None:
@@ -111,51 +112,44 @@ class EmbedReport:
         )
 
 
-class SemanticIndex:
-    """An embedder plus the vector index of one database, kept in step."""
+class SemanticUnavailable(RuntimeError):
+    """No vector index has been published yet: semantic results cannot be given.
 
-    def __init__(self, db: Database, embedder: Embedder, path: Path | None):
+    Callers fall back to lexical results and say so; the worker (or
+    ``paperwire embed``) builds and publishes the index.
+    """
+
+
+class SemanticIndex:
+    """An embedder, the stored vectors it writes, and the published index it reads.
+
+    Writing (``embed_ids``) only stores vectors in the database. Reading
+    (``nearest``) uses the newest *published* generation
+    (:mod:`paperwire.index.publish` builds them): a request never builds an
+    index, and a process notices a newer generation with one small query.
+    """
+
+    def __init__(self, db: Database, embedder: Embedder, data_dir: Path | None):
         self.db = db
         self.embedder = embedder
-        self.vectors: UsearchIndex | PgVectorIndex
-        if db.dialect == "postgresql":
-            self.vectors = PgVectorIndex(db, embedder.name, embedder.dim)
-        else:
-            assert path is not None, "SQLite needs a file for the vector index"
-            self.vectors = UsearchIndex(path, embedder.dim)
+        self.data_dir = data_dir
+        self.vectors: UsearchIndex | PgVectorIndex | None = None
+        #: The published generation ``vectors`` holds (None: nothing loaded yet).
+        self.generation: int | None = None
+        self.generation_size = 0
         self._lock = threading.Lock()
-        self._ready = False
+        if db.dialect == "postgresql":
+            self._pg = PgVectorIndex(db, embedder.name, embedder.dim)
+        elif data_dir is None:
+            raise ValueError("SQLite needs a data folder for the vector index files")
 
-    # -- keeping the index in step with the database ---------------------
-    def ensure_ready(self) -> None:
-        """Load the index file; rebuild it if it is missing or stale."""
-        if isinstance(self.vectors, PgVectorIndex):
-            with self._lock:
-                if not self._ready:
-                    self.vectors.sync()
-                    self._ready = True
-            return
-        with self._lock:
-            path = self.vectors.path
-            newer_on_disk = path.exists() and self.vectors.loaded_mtime != path.stat().st_mtime
-            if self._ready and not newer_on_disk:
-                return
-            with self.db.session() as session:
-                expected = count_vectors(session, self.embedder.name)
-            if not (self.vectors.load() and len(self.vectors) == expected):
-                self._rebuild_from_database()
-            self._ready = True
-
-    def _rebuild_from_database(self) -> None:
-        self.vectors.clear()
-        with self.db.session() as session:
-            for ids, matrix in iter_all_vectors(session, self.embedder.name):
-                self.vectors.upsert(ids, matrix)
-        self.vectors.save()
-
+    # -- writing vectors ------------------------------------------------------
     def embed_ids(self, paper_ids: Sequence[int] | None, on_progress: Callable[[int, int], None] | None = None) -> EmbedReport:
-        """Embed papers whose vector is missing or outdated (all papers if ids is None)."""
-        self.ensure_ready()
+        """Embed papers whose vector is missing or outdated (all papers if ids is None).
+
+        Vectors go to the database only; the published index follows when
+        the next generation is built.
+        """
         report = EmbedReport(model=self.embedder.name)
         with self.db.session() as session:
             todo = stale_paper_ids(session, self.embedder.name, paper_ids)
@@ -168,36 +162,64 @@ class SemanticIndex:
                 ).all()
                 matrix = self.embedder.embed([paper_text(r.title, r.abstract) for r in rows])
                 save_vectors(session, self.embedder.name, [(r.id, r.content_hash) for r in rows], matrix, utcnow())
-            self.vectors.upsert([r.id for r in rows], matrix)
+            self.store_in_database_index([r.id for r in rows], matrix)
             report.embedded += len(rows)
             if on_progress:
                 on_progress(report.embedded, len(todo))
-        if report.embedded:
-            self.vectors.save()
         if total_considered is not None:
             report.already_current = total_considered - report.embedded
-        report.index_size = len(self.vectors)
+        with self.db.session() as session:
+            report.index_size = count_vectors(session, self.embedder.name)
         return report
 
+    def store_in_database_index(self, ids: Sequence[int], matrix: np.ndarray) -> None:
+        """PostgreSQL: keep pgvector's copy next to the stored vectors (a crash in
+        between is repaired by the next publish); SQLite: nothing to do."""
+        if self.db.dialect == "postgresql":
+            self._pg.upsert(ids, matrix)
+
     def rebuild(self, on_progress: Callable[[int, int], None] | None = None) -> EmbedReport:
-        """Re-embed every paper and rebuild the index from scratch."""
+        """Re-embed every paper (the next published generation holds only the new vectors)."""
         from sqlalchemy import delete
 
         from paperwire.store.embeddings import Embedding
 
         with self.db.session() as session:
             session.execute(delete(Embedding).where(Embedding.model == self.embedder.name))
-        self.vectors.clear()
-        self.vectors.save()
-        self._ready = True
         return self.embed_ids(None, on_progress)
 
-    # -- queries ------------------------------------------------------------
+    # -- reading the published index ----------------------------------------
+    def refresh(self) -> int | None:
+        """Load the newest published generation if it is not loaded yet; returns its number."""
+        from paperwire.store.generations import VECTORS, latest_generation
+
+        with self.db.session() as session:
+            newest = latest_generation(session, VECTORS, self.embedder.name)
+            found = (newest.id, newest.path, newest.vectors) if newest is not None else None
+        if found is None or found[0] == self.generation:
+            return self.generation
+        generation, name, size = found
+        with self._lock:
+            if generation == self.generation:
+                return generation
+            if self.db.dialect == "postgresql":
+                loaded: UsearchIndex | PgVectorIndex = self._pg
+            else:
+                loaded = UsearchIndex(self.data_dir / name, self.embedder.dim)
+                if not loaded.load():  # removed under us: keep serving what we have
+                    return self.generation
+            self.vectors, self.generation, self.generation_size = loaded, generation, size
+        return generation
+
     def query_vector(self, text: str) -> np.ndarray:
         return self.embedder.embed([text])[0]
 
     def nearest(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        self.ensure_ready()
+        """Nearest papers in the published index (raises :class:`SemanticUnavailable`)."""
+        if self.refresh() is None or self.vectors is None:
+            raise SemanticUnavailable(
+                "the semantic index has not been built yet (run `paperwire worker` or `paperwire embed`)"
+            )
         return self.vectors.search(vector, k)
 
 
@@ -206,7 +228,12 @@ _CACHE_LOCK = threading.Lock()
 
 
 def semantic_index(db: Database) -> SemanticIndex:
-    """The process-wide semantic index of ``db`` with the configured embedder."""
+    """The process-wide semantic index of ``db`` with the configured embedder.
+
+    Owner: this module, one entry per (database, embedder, data folder).
+    Invalidation: none needed — each entry follows the published generations
+    itself (:meth:`SemanticIndex.refresh`).
+    """
     settings = get_settings()
     url = db.engine.url.render_as_string(hide_password=False)
     key = (url, settings.embedder, str(settings.resolved_data_dir()))
@@ -214,11 +241,8 @@ def semantic_index(db: Database) -> SemanticIndex:
         index = _CACHE.get(key)
         if index is None:
             embedder = get_embedder(settings.embedder)
-            path = None
-            if db.dialect != "postgresql":
-                safe_name = embedder.name.replace("/", "_").replace(":", "_")
-                path = settings.resolved_data_dir() / f"vectors-{safe_name}.usearch"
-            index = SemanticIndex(db, embedder, path)
+            data_dir = None if db.dialect == "postgresql" else settings.resolved_data_dir()
+            index = SemanticIndex(db, embedder, data_dir)
             _CACHE[key] = index
         index.db = db
         return index
@@ -230,12 +254,23 @@ def embed_paper_ids(db: Database, paper_ids: Sequence[int]) -> EmbedReport:
 
 
 def embed_all(db: Database, *, rebuild: bool = False, on_progress: Callable[[int, int], None] | None = None) -> EmbedReport:
+    """Embed what is missing or stale (everything with ``rebuild``); publishing the
+    index is :func:`paperwire.index.publish.publish_vector_index`'s job."""
     index = semantic_index(db)
     return index.rebuild(on_progress) if rebuild else index.embed_ids(None, on_progress)
 
 
 def index_info(db: Database) -> dict:
+    """What is stored and what is published, for ``paperwire stats`` and ``status``."""
     index = semantic_index(db)
-    index.ensure_ready()
-    return {"model": index.embedder.name, "dim": index.embedder.dim, "vectors": len(index.vectors),
-            "path": str(index.vectors.path) if index.vectors.path else "postgresql:paper_vectors"}
+    index.refresh()
+    with db.session() as session:
+        stored = count_vectors(session, index.embedder.name)
+        papers = session.scalar(select(func.count()).select_from(Paper)) or 0
+    return {
+        "model": index.embedder.name, "dim": index.embedder.dim, "vectors": stored,
+        "papers_without_vectors": max(papers - stored, 0),
+        "published_generation": index.generation, "published_vectors": index.generation_size,
+        "path": (str(index.vectors.path) if index.vectors is not None and index.vectors.path
+                 else ("postgresql:paper_vectors" if db.dialect == "postgresql" else None)),
+    }

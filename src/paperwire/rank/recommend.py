@@ -180,7 +180,7 @@ def user_model(session: Session, user_id: int) -> tuple[UserModel, UserSignals, 
     name = embedder_name()
     signals = user_signals(session, user_id)
     matrix = vector_matrix(session, name)
-    key = signal_key(signals, name)
+    key = (signal_key(signals, name), matrix.generation)  # retrain when the vectors change
     cache_key = (session.get_bind().url.render_as_string(hide_password=False), user_id)
     with _MODELS_LOCK:
         cached = _MODELS.get(cache_key)

@@ -3,10 +3,16 @@
 A user's dense score is ``X @ w``: one matrix-vector product over the whole
 catalogue (100k × 256 float32 ≈ 100 MB, a few milliseconds) is cheaper and
 exact compared with asking the HNSW index for a direction it was not built
-for. The matrix is loaded once per process and kept in step with the
-``embeddings`` table: at most every ``REFRESH_SECONDS`` a cheap
-count/max query checks for new vectors; appended vectors are loaded
-incrementally, anything else reloads the matrix.
+for.
+
+Owner and invalidation: the matrix is cached per (database, model) in this
+module and follows the published index generations
+(:mod:`paperwire.store.generations`): at most every ``REFRESH_SECONDS`` one
+small query reads the newest generation number; when it changed, the vectors
+written since the cached copy (new *and* re-embedded ones, by write time)
+are merged in, and a count that still disagrees with the table (deleted
+papers) reloads the matrix. ``generation`` is part of what per-user models
+are keyed on, so they retrain when the vectors under them change.
 """
 
 from __future__ import annotations
@@ -14,14 +20,19 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from paperwire.store.embeddings import Embedding, iter_all_vectors
+from paperwire.store.generations import VECTORS, latest_generation
 
 REFRESH_SECONDS = 10.0
+#: Vectors written this long before the cached copy's newest are merged again
+#: (a writer may commit a little after the time it stamped).
+OVERLAP = timedelta(minutes=1)
 
 
 @dataclass
@@ -31,6 +42,10 @@ class VectorMatrix:
     ids: np.ndarray
     X: np.ndarray
     checked_at: float = 0.0
+    #: Published generation this copy follows (0: none published yet).
+    generation: int = 0
+    #: Newest write time among the loaded vectors.
+    newest: datetime | None = None
     _mean: np.ndarray | None = None
 
     def __len__(self) -> int:
@@ -58,9 +73,9 @@ _CACHE: dict[tuple[str, str], VectorMatrix] = {}
 _LOCK = threading.Lock()
 
 
-def _load(session: Session, model: str, after: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def _load_all(session: Session, model: str) -> tuple[np.ndarray, np.ndarray]:
     id_parts, x_parts = [], []
-    for ids, matrix in _iter_after(session, model, after):
+    for ids, matrix in iter_all_vectors(session, model):
         id_parts.append(ids.astype(np.int64))
         x_parts.append(matrix)
     if not id_parts:
@@ -68,17 +83,33 @@ def _load(session: Session, model: str, after: int = 0) -> tuple[np.ndarray, np.
     return np.concatenate(id_parts), np.vstack(x_parts).astype(np.float32)
 
 
-def _iter_after(session: Session, model: str, after: int):
-    if after == 0:
-        yield from iter_all_vectors(session, model)
-        return
+def _newest(session: Session, model: str) -> datetime | None:
+    return session.scalar(select(func.max(Embedding.created_at)).where(Embedding.model == model))
+
+
+def _merge_recent(session: Session, current: VectorMatrix) -> tuple[np.ndarray, np.ndarray] | None:
+    """``current`` with the vectors written since it merged in (None: reload instead)."""
+    if current.newest is None or not len(current):
+        return None
     rows = session.execute(
-        select(Embedding.paper_id, Embedding.vector).where(Embedding.model == model, Embedding.paper_id > after)
+        select(Embedding.paper_id, Embedding.vector)
+        .where(Embedding.model == current.model, Embedding.created_at >= current.newest - OVERLAP)
         .order_by(Embedding.paper_id)
     ).all()
-    if rows:
-        yield (np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
-               np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
+    if not rows:
+        return current.ids, current.X
+    new_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    new_X = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+    if new_X.shape[1] != current.X.shape[1]:
+        return None
+    pos = np.searchsorted(current.ids, new_ids)
+    known = (pos < len(current.ids)) & (current.ids[np.minimum(pos, len(current.ids) - 1)] == new_ids)
+    X = current.X.copy()
+    X[pos[known]] = new_X[known]
+    ids = np.concatenate([current.ids, new_ids[~known]])
+    X = np.vstack([X, new_X[~known]])
+    order = np.argsort(ids, kind="stable")
+    return ids[order], X[order]
 
 
 def vector_matrix(session: Session, model: str) -> VectorMatrix:
@@ -89,21 +120,17 @@ def vector_matrix(session: Session, model: str) -> VectorMatrix:
         current = _CACHE.get(key)
         if current is not None and now - current.checked_at < REFRESH_SECONDS:
             return current
-        count, top = session.execute(
-            select(func.count(), func.max(Embedding.paper_id)).where(Embedding.model == model)
-        ).one()
-        count, top = int(count or 0), int(top or 0)
-        if current is not None and len(current) == count and (count == 0 or int(current.ids[-1]) == top):
+        published = latest_generation(session, VECTORS, model)
+        generation = published.id if published is not None else 0
+        if current is not None and current.generation == generation:
             current.checked_at = now
             return current
-        if current is not None and len(current) and len(current) < count:
-            ids, X = _load(session, model, after=int(current.ids[-1]))
-            if len(current) + len(ids) == count and X.shape[1:] == current.X.shape[1:]:
-                current = VectorMatrix(model, np.concatenate([current.ids, ids]), np.vstack([current.X, X]), now)
-                _CACHE[key] = current
-                return current
-        ids, X = _load(session, model)
-        current = VectorMatrix(model, ids, X, now)
+        newest = _newest(session, model)
+        merged = _merge_recent(session, current) if current is not None else None
+        count = session.scalar(select(func.count()).where(Embedding.model == model)) or 0
+        if merged is None or len(merged[0]) != count:
+            merged = _load_all(session, model)
+        current = VectorMatrix(model, merged[0], merged[1], now, generation=generation, newest=newest)
         _CACHE[key] = current
         return current
 

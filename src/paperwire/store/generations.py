@@ -1,0 +1,67 @@
+"""Published generations of derived indexes (the vector index today).
+
+The worker builds an index from the database and then *publishes* it as a
+numbered generation row; web processes only ever load the newest published
+generation and never build one inside a request. The ``marker`` fingerprints
+the rows an index was built from (count, newest write, id sum), so "is it
+stale?" is an exact comparison rather than a guess from counts, and a
+re-embedded vector (same count, newer write) makes the index stale too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from paperwire.store.embeddings import Embedding
+from paperwire.store.models import Base
+
+VECTORS = "vectors"
+
+
+class IndexGeneration(Base):
+    __tablename__ = "index_generations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(100))
+    #: File name inside the data folder (None where the index lives in the database).
+    path: Mapped[str | None] = mapped_column(Text)
+    vectors: Mapped[int] = mapped_column(Integer, default=0)
+    marker: Mapped[str] = mapped_column(String(200))
+    built_at: Mapped[datetime] = mapped_column(DateTime)
+    build_seconds: Mapped[float | None] = mapped_column(Float)
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+def embeddings_marker(session: Session, model: str) -> str:
+    """Fingerprint of ``model``'s stored vectors: changes with every insert, re-embed or delete."""
+    count, newest, id_sum = session.execute(
+        select(func.count(), func.max(Embedding.created_at), func.sum(Embedding.paper_id)).where(Embedding.model == model)
+    ).one()
+    newest_text = newest.isoformat() if isinstance(newest, datetime) else (str(newest) if newest else "-")
+    return f"{int(count or 0)}:{newest_text}:{int(id_sum or 0)}"
+
+
+def latest_generation(session: Session, kind: str, model: str) -> IndexGeneration | None:
+    """The newest *published* generation of an index."""
+    return session.scalar(
+        select(IndexGeneration)
+        .where(IndexGeneration.kind == kind, IndexGeneration.model == model, IndexGeneration.published.is_(True))
+        .order_by(IndexGeneration.id.desc())
+        .limit(1)
+    )
+
+
+def older_generations(session: Session, kind: str, model: str, keep: int) -> list[IndexGeneration]:
+    """Every generation but the newest ``keep`` published ones (call under the build lock:
+    unpublished rows are then leftovers of a build that died)."""
+    rows = list(session.scalars(
+        select(IndexGeneration).where(IndexGeneration.kind == kind, IndexGeneration.model == model)
+        .order_by(IndexGeneration.id.desc())
+    ))
+    kept = {r.id for r in rows if r.published}
+    kept = set(sorted(kept, reverse=True)[:keep])
+    return [r for r in rows if r.id not in kept]
