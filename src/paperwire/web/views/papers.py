@@ -18,6 +18,7 @@ from paperwire.store.db import Database
 from paperwire.store.models import FeaturedPaper, Paper
 from paperwire.store.papers import get_paper, published_date
 from paperwire.web.deps import current_user, get_db, render, verify_csrf
+from paperwire.web.paper_markdown import paper_markdown
 from paperwire.web.presenters import bibtex, invalidate
 
 router = APIRouter(include_in_schema=False)
@@ -97,6 +98,17 @@ def post_comment(
 def cite(request: Request, uid: str, db: Database = Depends(get_db)) -> PlainTextResponse:
     paper = load_paper(db, uid, current_user(request))
     return PlainTextResponse(bibtex(paper) + "\n", media_type="application/x-bibtex; charset=utf-8")
+
+
+@router.get("/papers/{uid:path}.md", response_class=PlainTextResponse)
+def paper_md(request: Request, uid: str, db: Database = Depends(get_db)) -> PlainTextResponse:
+    """The paper as Markdown (huggingface_hub's ``read_paper``)."""
+    paper = load_paper(db, uid, current_user(request))
+    with db.session() as session:
+        paper = session.merge(paper)
+        text = paper_markdown(paper, upvotes=upvote_count(session, paper), comments=comment_count(session, paper),
+                              site_url=str(request.base_url).rstrip("/"))
+    return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
 
 
 @router.get("/papers/{uid:path}", response_class=HTMLResponse)
