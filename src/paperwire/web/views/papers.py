@@ -18,6 +18,7 @@ from paperwire.store.db import Database
 from paperwire.store.models import FeaturedPaper, Paper
 from paperwire.store.papers import get_paper, published_date
 from paperwire.web.deps import current_user, get_db, render, verify_csrf
+from paperwire.web.card_facts import local_votes, split
 from paperwire.web.paper_markdown import paper_markdown
 from paperwire.web.presenters import bibtex, invalidate
 
@@ -127,6 +128,7 @@ def paper_page(
         comments = comment_tree(session, paper, include_hidden=bool(user and user.is_admin))
         n_comments = comment_count(session, paper)
         voted = paper.id in voted_ids(session, user, [paper.id])
+        upvote_split = split(paper, upvotes, local_votes(session, [paper.id]).get(paper.id, 0))
         featured = session.execute(
             select(FeaturedPaper.day, FeaturedPaper.submitted_by)
             .where(FeaturedPaper.paper_id == paper.id).order_by(FeaturedPaper.day)
@@ -134,7 +136,7 @@ def paper_page(
     published = published_date(paper)
     return render(
         request, "paper.html", status_code=status_code, paper=paper, upvotes=upvotes, comments=comments,
-        n_comments=n_comments, voted=voted, featured=featured, published=published,
+        n_comments=n_comments, voted=voted, upvote_split=upvote_split, featured=featured, published=published,
         abs_url=arxiv_abs_url(paper.arxiv_id) if paper.arxiv_id else None,
         pdf_url=arxiv_pdf_url(paper.arxiv_id) if paper.arxiv_id else None,
         bibtex=bibtex(paper), similar=_similar(db, paper.uid), error=error, draft=draft,
