@@ -20,8 +20,13 @@ def test_daily_papers_shape_and_periods(client):
     rows = client.get("/api/daily_papers").json()
     assert [r["paper"]["id"] for r in rows] == ["2403.00002", "2403.00001"]
     first = rows[1]
-    assert first["publishedAt"] == "2024-03-13" and first["submittedBy"] == {"name": "ada"}
-    assert first["paper"]["authors"] == [{"name": "Ada Lovelace"}, {"name": "Alan Turing"}]
+    # Hugging Face's shape and timestamp form (see tests/web/test_hf_client.py for the real client)
+    assert first["publishedAt"] == "2024-03-13T00:00:00.000Z"
+    assert first["submittedBy"] == {"name": "ada", "fullname": "ada", "type": "user"}
+    assert first["paper"]["submittedOnDailyBy"] == {"user": "ada", "fullname": "ada", "type": "user"}
+    assert first["paper"]["publishedAt"] == "2024-03-01T00:00:00.000Z"
+    assert first["paper"]["authors"] == [{"name": "Ada Lovelace", "hidden": False}, {"name": "Alan Turing", "hidden": False}]
+    assert first["paper"]["pdfUrl"] == "https://arxiv.org/pdf/2403.00001" and first["isAuthorParticipating"] is False
     assert first["paper"]["upvotes"] == 12 and first["numComments"] == 0
     assert len(client.get("/api/daily_papers?week=2024-W11").json()) == 3
     assert len(client.get("/api/daily_papers?month=2024-03&limit=1&p=2").json()) == 1
@@ -86,7 +91,9 @@ def test_search_api_and_page(client):
     assert r.status_code == 200, r.text
     hits = r.json()
     assert hits[0]["paper"]["id"] == "2403.00002" and "<mark>" in hits[0]["highlightedTitle"].lower()
-    assert client.get("/api/papers/search").status_code == 422
+    everything = client.get("/api/papers/search")  # no query: the trending list, like huggingface.co
+    assert everything.status_code == 200 and {h["paper"]["id"] for h in everything.json()} == {"2403.00001", "2403.00002", "2403.00003"}
+    assert client.get("/api/papers/search?sort=nonsense").status_code == 422
     page = client.get("/search?q=sparse&mode=lexical").text
     assert "Sparse" in page and "<mark>" in page.lower()
     empty = client.get("/search?q=zzzqqqxxx&mode=lexical").text

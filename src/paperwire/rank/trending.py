@@ -47,6 +47,9 @@ from paperwire.store.models import FeaturedPaper, Paper
 from paperwire.store.papers import utcnow
 
 Period = Literal["day", "week", "month"]
+#: How equal upvotes are ordered: by comments then newest ("activity"), or by
+#: the order the papers were featured ("listed").
+Ties = Literal["activity", "listed"]
 GRAVITY = 1.5
 
 
@@ -99,11 +102,14 @@ def _submitters(session: Session, paper_ids: list[int], start: date | None, end:
 
 def trending(
     session: Session, *, period: Period, day: date, limit: int = 50, offset: int = 0,
-    where: ColumnElement[bool] | None = None,
+    where: ColumnElement[bool] | None = None, ties: Ties = "activity",
 ) -> list[TrendingEntry]:
     """Papers featured in the period containing ``day``, most upvoted first.
 
     ``where`` (a condition on ``Paper``) drops papers before ranking and paging.
+    ``ties="listed"`` breaks equal upvotes by the order the papers were
+    featured (the source's own list order on import) instead of comments and
+    age — how Hugging Face orders a day, so the API returns its lists as they were.
     """
     start, end = period_bounds(period, day)
     fp = FeaturedPaper
@@ -113,6 +119,7 @@ def trending(
             func.max(fp.imported_upvotes).label("imported_upvotes"),
             func.max(fp.imported_comments).label("imported_comments"),
             func.min(fp.day).label("day"),
+            func.min(fp.id).label("first_row"),
         )
         .where(fp.day.between(start, end))
         .group_by(fp.paper_id)
@@ -126,7 +133,10 @@ def trending(
         select(Paper, upvotes, comments, agg.c.day)
         .join(agg, agg.c.paper_id == Paper.id)
         .where(Paper.hidden.is_(False), _extra(where))
-        .order_by(upvotes.desc(), comments.desc(), newest.desc(), Paper.id)
+        .order_by(*(
+            (upvotes.desc(), agg.c.first_row) if ties == "listed"
+            else (upvotes.desc(), comments.desc(), newest.desc(), Paper.id)
+        ))
         .limit(limit).offset(offset)
     ).all()
     names = _submitters(session, [row[0].id for row in rows], start, end)

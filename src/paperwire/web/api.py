@@ -11,18 +11,22 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from markupsafe import escape
 from pydantic import BaseModel, Field
+from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy.orm import Session
 
 from paperwire.ids import arxiv_pdf_url
-from paperwire.rank.trending import TrendingEntry, hot, trending
+from paperwire.rank.trending import TrendingEntry, hot, period_bounds, trending
 from paperwire.store.community import (
     CommentNode, CommunityError, User, add_comment, comment_count, comment_tree, unvote, upvote_count, vote,
     voted_ids,
 )
 from paperwire.store.db import Database
-from paperwire.store.models import Paper
+from paperwire.store.models import FeaturedPaper, Paper
 from paperwire.store.papers import published_date
 from paperwire.web.deps import current_user, get_db
+from paperwire.web.hf_format import DailyPaperOut, HfPaper, SearchHitOut, daily_entry, featured_rows, hf_paper
 from paperwire.web.presenters import cached_featured_days, invalidate, parse_day, parse_month, parse_week
 from paperwire.web.security import CSRF_HEADER, check_csrf
 from paperwire.web.submission import SubmitError, submit_paper
@@ -56,25 +60,6 @@ class PaperOut(BaseModel):
     upvotes: int
     numComments: int
     pdfUrl: str | None
-
-
-class DailyPaperOut(BaseModel):
-    paper: PaperOut
-    publishedAt: date | None = Field(description="The day the paper was featured")
-    title: str
-    summary: str
-    numComments: int
-    submittedBy: UserRef | None
-    isAuthorParticipating: bool = False
-
-
-class SearchHitOut(BaseModel):
-    paper: PaperOut
-    title: str
-    summary: str
-    score: float | None
-    highlightedTitle: str
-    highlightedSummary: str
 
 
 class VoteOut(BaseModel):
@@ -123,13 +108,29 @@ def paper_out(paper: Paper, upvotes: int, comments: int) -> PaperOut:
     )
 
 
-def _daily_out(entry: TrendingEntry) -> DailyPaperOut:
-    p = entry.paper
-    return DailyPaperOut(
-        paper=paper_out(p, entry.upvotes, entry.comments), publishedAt=entry.day, title=p.title,
-        summary=p.abstract, numComments=entry.comments,
-        submittedBy=UserRef(name=entry.submitted_by) if entry.submitted_by else None,
+def _daily_out(session: Session, entries: list[TrendingEntry], start: date | None, end: date | None) -> list[DailyPaperOut]:
+    """Trending entries as Hugging Face daily entries (upvotes: the trending totals)."""
+    rows = featured_rows(session, [e.paper.id for e in entries], start, end)
+    return [daily_entry(e.paper, e.upvotes, e.comments, rows.get(e.paper.id)) for e in entries]
+
+
+def _submitter_condition(name: str):
+    """Papers submitted by ``name``: the source's account name or a local user."""
+    fp = FeaturedPaper
+    local = select(User.id).where(func.lower(User.username) == name.lower())
+    return or_(
+        func.lower(fp.submitter["user"].as_string()) == name.lower(),
+        fp.submitted_by_user_id.in_(local.scalar_subquery()),
+        and_(fp.submitter.is_(None), func.lower(fp.submitted_by) == name.lower()),
     )
+
+
+def _papers_featured(condition, start: date | None, end: date | None):
+    """A condition on ``Paper``: featured (in ``start..end`` when given) with ``condition``."""
+    query = select(FeaturedPaper.paper_id).where(condition)
+    if start is not None:
+        query = query.where(FeaturedPaper.day.between(start, end))
+    return Paper.id.in_(query)
 
 
 def api_writer(request: Request) -> User:
@@ -146,17 +147,21 @@ def api_writer(request: Request) -> User:
     return user
 
 
-@router.get("/daily_papers", response_model=list[DailyPaperOut], responses=ERRORS)
+@router.get("/daily_papers", response_model=list[DailyPaperOut], response_model_exclude_none=True, responses=ERRORS)
 def daily_papers(
     request: Request,
     date_: str | None = Query(None, alias="date", description="YYYY-MM-DD (default: latest featured day)"),
     week: str | None = Query(None, description="ISO week YYYY-Www"),
     month: str | None = Query(None, description="YYYY-MM"),
+    sort: str = Query("publishedAt", pattern="^(publishedAt|trending)$", description=(
+        "publishedAt: the period's list, most upvoted first, ties in listed order (as huggingface.co); "
+        "trending: time-decayed score (see /api/hot)")),
+    submitter: str | None = Query(None, max_length=200, description="Only papers submitted by this account"),
     limit: int = Query(50, ge=1, le=100),
     p: int = Query(0, ge=0, le=100_000, description="Page number (0-based)"),
     db: Database = Depends(get_db),
 ) -> list[DailyPaperOut]:
-    """Papers featured on a day, week or month, most upvoted first."""
+    """Papers featured on a day, week or month, in Hugging Face's shape."""
     given = [v for v in (date_, week, month) if v]
     if len(given) > 1:
         raise HTTPException(422, "Give only one of date, week or month.")
@@ -166,36 +171,80 @@ def daily_papers(
         period, day = "month", parse_month(month)
     elif date_:
         period, day = "day", parse_day(date_)
+    elif sort == "trending" or submitter:
+        period, day = None, None  # everything featured, like huggingface.co/papers/trending
     else:
         days = cached_featured_days(request)
         if not days:
             return []
         period, day = "day", days[-1]
+    start, end = period_bounds(period, day) if period else (None, None)
+    where = _papers_featured(_submitter_condition(submitter), start, end) if submitter else None
     with db.session() as session:
-        entries = trending(session, period=period, day=day, limit=limit, offset=p * limit)
-    return [_daily_out(e) for e in entries]
+        if sort == "trending":
+            if period and where is None:
+                where = _papers_featured(true(), start, end)
+            entries = hot(session, limit=limit, offset=p * limit, where=where)
+        elif period:
+            entries = trending(session, period=period, day=day, limit=limit, offset=p * limit, where=where, ties="listed")
+        else:  # a submitter's papers over all days, most recently featured first
+            entries = _latest_featured(session, where, limit=limit, offset=p * limit)
+        return _daily_out(session, entries, start, end)
 
 
-@router.get("/hot", response_model=list[DailyPaperOut], responses=ERRORS)
+def _latest_featured(session: Session, where, *, limit: int, offset: int) -> list[TrendingEntry]:
+    """Featured papers matching ``where``, newest featured day first (for ``submitter`` alone)."""
+    days = (
+        select(FeaturedPaper.paper_id, func.max(FeaturedPaper.day).label("day"))
+        .group_by(FeaturedPaper.paper_id).subquery()
+    )
+    papers = session.scalars(
+        select(Paper).join(days, days.c.paper_id == Paper.id).where(Paper.hidden.is_(False), where)
+        .order_by(days.c.day.desc(), Paper.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return [
+        TrendingEntry(paper=paper, upvotes=upvote_count(session, paper), comments=_comments(session, paper),
+                      day=None, submitted_by=None)
+        for paper in papers
+    ]
+
+
+def _comments(session: Session, paper: Paper) -> int:
+    """Comments from the source (largest featured count) plus visible comments here."""
+    imported = session.scalar(select(func.max(FeaturedPaper.imported_comments)).where(FeaturedPaper.paper_id == paper.id))
+    return (imported or 0) + comment_count(session, paper)
+
+
+@router.get("/hot", response_model=list[DailyPaperOut], response_model_exclude_none=True, responses=ERRORS)
 def hot_papers(
     limit: int = Query(50, ge=1, le=100), p: int = Query(0, ge=0, le=10_000), db: Database = Depends(get_db)
 ) -> list[DailyPaperOut]:
     """All-time ranking: (upvotes + 1) / (age_hours + 2)^1.5, age from the first featured day."""
     with db.session() as session:
-        return [_daily_out(e) for e in hot(session, limit=limit, offset=p * limit)]
+        return _daily_out(session, hot(session, limit=limit, offset=p * limit), None, None)
 
 
-@router.get("/papers/search", response_model=list[SearchHitOut], responses=ERRORS)
+@router.get("/papers/search", response_model=list[SearchHitOut], response_model_exclude_none=True, responses=ERRORS)
 def search_papers(
     request: Request,
-    q: str = Query(..., min_length=1, max_length=500, description="Query language: words, \"phrases\", -not, author:, cat:, after:, before:"),
+    q: str | None = Query(None, max_length=500, description=(
+        "Query language: words, \"phrases\", -not, author:, cat:, after:, before: "
+        "(none: the trending featured papers)")),
     mode: str = Query("hybrid", pattern="^(hybrid|lexical|semantic)$"),
     sort: str = Query("relevance", pattern="^(relevance|date)$"),
     limit: int = Query(20, ge=1, le=100),
     p: int = Query(0, ge=0, le=1000),
     db: Database = Depends(get_db),
 ) -> list[SearchHitOut]:
-    """Search papers (hidden papers are left out)."""
+    """Search papers (hidden papers are left out); without ``q``, the trending list."""
+    if not (q or "").strip():
+        with db.session() as session:
+            entries = hot(session, limit=limit, offset=p * limit)
+            return [
+                SearchHitOut(**e.model_dump(exclude_none=True), highlightedTitle=str(escape(e.title)),
+                             highlightedSummary=str(escape(e.summary)))
+                for e in _daily_out(session, entries, None, None)
+            ]
     try:
         results = run_search(db, q, mode=mode, limit=limit, offset=p * limit, sort=sort)
     except LookupError as exc:
@@ -204,14 +253,13 @@ def search_papers(
         raise HTTPException(422, str(exc)) from exc
     hits = [h for h in results.hits if not h.paper.hidden]
     with db.session() as session:
+        rows = featured_rows(session, [h.paper.id for h in hits])
         out = []
         for h in hits:
             paper = session.merge(h.paper)
-            out.append(SearchHitOut(
-                paper=paper_out(paper, upvote_count(session, paper), comment_count(session, paper)),
-                title=paper.title, summary=paper.abstract, score=h.score,
-                highlightedTitle=str(h.title_html), highlightedSummary=str(h.snippet_html),
-            ))
+            entry = daily_entry(paper, upvote_count(session, paper), _comments(session, paper), rows.get(paper.id))
+            out.append(SearchHitOut(**entry.model_dump(exclude_none=True), score=h.score,
+                                    highlightedTitle=str(h.title_html), highlightedSummary=str(h.snippet_html)))
     return out
 
 
@@ -289,10 +337,11 @@ def submit(request: Request, payload: SubmitIn, user: User = Depends(api_writer)
     return SubmitOut(paper=out, created=result.created)
 
 
-@router.get("/papers/{paper_id:path}", response_model=PaperOut, responses=ERRORS)
-def get_paper_api(request: Request, paper_id: str, db: Database = Depends(get_db)) -> PaperOut:
-    """One paper with its upvote and comment counts."""
+@router.get("/papers/{paper_id:path}", response_model=HfPaper, response_model_exclude_none=True, responses=ERRORS)
+def get_paper_api(request: Request, paper_id: str, db: Database = Depends(get_db)) -> HfPaper:
+    """One paper (Hugging Face's flat paper object) with its upvote and comment counts."""
     paper = load_paper(db, paper_id, current_user(request))
     with db.session() as session:
         paper = session.merge(paper)
-        return paper_out(paper, upvote_count(session, paper), comment_count(session, paper))
+        row = featured_rows(session, [paper.id]).get(paper.id)
+        return hf_paper(paper, upvote_count(session, paper), _comments(session, paper), row)

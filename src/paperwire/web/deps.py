@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from paperwire.store.community import User, session_user, verify_api_token
 from paperwire.store.db import Database
+from paperwire.web.card_facts import paper_links
 from paperwire.web.security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, check_csrf, make_csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -71,6 +72,7 @@ templates.env.filters["short"] = _short
 templates.env.filters["authors"] = _authors
 templates.env.filters["fmt_date"] = _fmt_date
 templates.env.globals["Markup"] = Markup
+templates.env.globals["paper_links"] = paper_links
 
 
 def get_db(request: Request) -> Database:

@@ -20,6 +20,7 @@ from paperwire.rank.exclusions import user_visible_condition
 from paperwire.store.community import voted_ids
 from paperwire.store.library import saved_ids
 from paperwire.store.papers import utcnow
+from paperwire.web.card_facts import entry_splits
 from paperwire.web.deps import current_user, render
 from paperwire.web.security import SESSION_COOKIE
 from paperwire.web.presenters import (
@@ -70,6 +71,7 @@ def _page(request: Request, period: str, day: date, page: int) -> Response:
         total = count_featured(session, period=period, day=day, where=where)
         saved = saved_among(session, user, entries)
         voted = voted_ids(session, user, [e.paper.id for e in entries])
+        splits = entry_splits(session, entries)
     start, end = period_bounds(period, day)
     if period == "day":
         prev_day, next_day = neighbour_days(days, day)
@@ -92,7 +94,7 @@ def _page(request: Request, period: str, day: date, page: int) -> Response:
         request, "daily.html", entries=entries, voted=voted, period=period, day=day, nav=nav, page=page,
         pages=max(1, -(-total // PAGE_SIZE)), total=total, offset=page * PAGE_SIZE,
         links={"day": f"/date/{day}", "week": f"/week/{week_name(day)}", "month": f"/month/{month_name(day)}"},
-        latest=days[-1] if days else None, saved_ids=saved,
+        latest=days[-1] if days else None, saved_ids=saved, splits=splits,
     )
 
 
@@ -134,7 +136,8 @@ async def hot_page(request: Request, p: int = Query(0, ge=0, le=10_000)) -> Resp
             entries = entries[:PAGE_SIZE]
             saved = saved_among(session, user, entries)
             voted = voted_ids(session, user, [e.paper.id for e in entries])
+            splits = entry_splits(session, entries)
         return render(request, "hot.html", entries=entries, voted=voted, page=p, offset=p * PAGE_SIZE,
-                      has_next=has_next, saved_ids=saved)
+                      has_next=has_next, saved_ids=saved, splits=splits)
 
     return await _cached(request, build)

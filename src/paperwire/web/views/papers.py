@@ -18,6 +18,8 @@ from paperwire.store.db import Database
 from paperwire.store.models import FeaturedPaper, Paper
 from paperwire.store.papers import get_paper, published_date
 from paperwire.web.deps import current_user, get_db, render, verify_csrf
+from paperwire.web.card_facts import local_votes, split
+from paperwire.web.paper_markdown import paper_markdown
 from paperwire.web.presenters import bibtex, invalidate
 
 router = APIRouter(include_in_schema=False)
@@ -99,6 +101,17 @@ def cite(request: Request, uid: str, db: Database = Depends(get_db)) -> PlainTex
     return PlainTextResponse(bibtex(paper) + "\n", media_type="application/x-bibtex; charset=utf-8")
 
 
+@router.get("/papers/{uid:path}.md", response_class=PlainTextResponse)
+def paper_md(request: Request, uid: str, db: Database = Depends(get_db)) -> PlainTextResponse:
+    """The paper as Markdown (huggingface_hub's ``read_paper``)."""
+    paper = load_paper(db, uid, current_user(request))
+    with db.session() as session:
+        paper = session.merge(paper)
+        text = paper_markdown(paper, upvotes=upvote_count(session, paper), comments=comment_count(session, paper),
+                              site_url=str(request.base_url).rstrip("/"))
+    return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
+
+
 @router.get("/papers/{uid:path}", response_class=HTMLResponse)
 def paper_view(request: Request, uid: str, db: Database = Depends(get_db)) -> Response:
     return paper_page(request, uid, db)
@@ -115,6 +128,7 @@ def paper_page(
         comments = comment_tree(session, paper, include_hidden=bool(user and user.is_admin))
         n_comments = comment_count(session, paper)
         voted = paper.id in voted_ids(session, user, [paper.id])
+        upvote_split = split(paper, upvotes, local_votes(session, [paper.id]).get(paper.id, 0))
         featured = session.execute(
             select(FeaturedPaper.day, FeaturedPaper.submitted_by)
             .where(FeaturedPaper.paper_id == paper.id).order_by(FeaturedPaper.day)
@@ -122,7 +136,7 @@ def paper_page(
     published = published_date(paper)
     return render(
         request, "paper.html", status_code=status_code, paper=paper, upvotes=upvotes, comments=comments,
-        n_comments=n_comments, voted=voted, featured=featured, published=published,
+        n_comments=n_comments, voted=voted, upvote_split=upvote_split, featured=featured, published=published,
         abs_url=arxiv_abs_url(paper.arxiv_id) if paper.arxiv_id else None,
         pdf_url=arxiv_pdf_url(paper.arxiv_id) if paper.arxiv_id else None,
         bibtex=bibtex(paper), similar=_similar(db, paper.uid), error=error, draft=draft,
