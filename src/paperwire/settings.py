@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     #: … and this many asked for by one account per 24 hours.
     mail_daily_per_account: int = 10
     #: SMTP timeout (seconds) while a person waits for the page.
-    mail_interactive_timeout: float = 10.0
+    mail_interactive_timeout: float = 5.0
 
     def resolved_data_dir(self) -> Path:
         """Folder for files derived from the database (created on demand)."""

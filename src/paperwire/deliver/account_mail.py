@@ -63,6 +63,7 @@ def send_counted(session: Session, message: Message, *, address: str, user_id: i
     transaction (and this count) rolls back.
     """
     log_mail(session, address, user_id, kind)
+    # One short attempt: a person is waiting, and on SQLite the transaction holds the write lock meanwhile.
     cfg = delivery_config()
     smtp = dataclasses.replace(cfg.smtp, timeout=min(cfg.smtp.timeout, get_settings().mail_interactive_timeout))
-    send_message(message, config=smtp, retries=2, backoff=0.5)
+    send_message(message, config=smtp, retries=1)
