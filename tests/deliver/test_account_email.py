@@ -159,3 +159,19 @@ def test_address_of_another_account_is_never_linked(db, papers, smtp_server, liv
     # The owner's own verification mail, then at most a notice: no link that would hand the address over.
     later = smtp_server.to("owner@example.org")[1:]
     assert len(later) <= 1 and all("/account/verify/" not in body(m) for m in later)
+
+
+def test_anonymous_form_does_not_change_a_paused_subscription(db, papers, smtp_server, live_site):
+    """Re-subscribing a paused address only mails it a link; its settings stay until the link is clicked."""
+    sub_id = add_subscription(db, "paused@example.org", frequency="weekly", topics={"keywords": ["graphs"]})
+    with db.session() as session:
+        from paperwire.store.papers import utcnow
+
+        session.get(Subscription, sub_id).unsubscribed_at = utcnow()
+    with httpx.Client(base_url=live_site.url) as client:
+        page = client.post("/subscribe", data={"email": "paused@example.org", "frequency": "daily",
+                                               "keywords": "spam", "csrf_token": csrf(client, "/subscribe")})
+        assert page.status_code == 200
+    sub = _sub(db, sub_id)
+    assert sub.frequency == "weekly" and sub.topics["keywords"] == ["graphs"] and sub.confirmed_at is not None
+    assert len(smtp_server.to("paused@example.org")) == 1  # the owner may revive it from that mail

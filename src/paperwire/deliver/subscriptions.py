@@ -72,10 +72,13 @@ def _check_frequency(frequency: str) -> str:
 
 def subscribe_email(session: Session, email: str, *, frequency: str = "daily", topics: dict | None = None,
                     user_id: int | None = None) -> tuple[Subscription, bool]:
-    """Create (or revive) an unconfirmed subscription; True when a confirmation mail is due.
+    """Create an unconfirmed subscription (or re-ask an inactive one); True when a confirmation mail is due.
 
     An already confirmed, active address is left alone (no mail, no change),
     so the form cannot be used to spam or to alter someone else's settings.
+    A paused (once confirmed) subscription keeps its settings: the mail only
+    lets its address revive it (:func:`confirm`). Only a never-confirmed,
+    anonymous row takes the form's new choices.
     """
     email = normalise_email(email)
     _check_frequency(frequency)
@@ -86,8 +89,8 @@ def subscribe_email(session: Session, email: str, *, frequency: str = "daily", t
         sub = Subscription(email=email, created_at=utcnow(), topics=topics or default_topics(),
                            exclusions=default_exclusions(), frequency=frequency, user_id=user_id)
         session.add(sub)
-    else:
-        sub.unsubscribed_at, sub.confirmed_at, sub.frequency = None, None, frequency
+    elif sub.confirmed_at is None and sub.user_id is None:
+        sub.unsubscribed_at, sub.frequency = None, frequency
         if topics:
             sub.topics = topics
     session.flush()
