@@ -51,6 +51,12 @@ MEANING: dict[str, tuple[str, str]] = {
     "webhook_retries": ("Digests and webhooks", "Attempts per webhook delivery"),
     "webhook_timeout": ("Digests and webhooks", "Seconds to wait for a webhook endpoint"),
     "confirm_max_age_days": ("Digests and webhooks", "Days a subscription confirmation link stays valid"),
+    "mail_min_interval_seconds": ("Mail", "Seconds between two verification or confirmation mails of one kind to "
+                                  "one address"),
+    "mail_daily_per_address": ("Mail", "Verification, notice and confirmation mails to one address per 24 hours"),
+    "mail_daily_per_account": ("Mail", "Such mails one account may cause per 24 hours"),
+    "mail_interactive_timeout": ("Mail", "Seconds to wait for the SMTP server while a person waits for the page "
+                                 "(no pending rows are kept when it does not answer)"),
 }
 
 

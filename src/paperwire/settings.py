@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     webhook_retries: int = 4
     webhook_timeout: float = 10.0
     confirm_max_age_days: int = 7
+    # Interactive mails (address verification, notices, confirmations).
+    #: Seconds between two such mails to one address.
+    mail_min_interval_seconds: int = 300
+    #: At most this many such mails to one address per 24 hours…
+    mail_daily_per_address: int = 5
+    #: … and this many asked for by one account per 24 hours.
+    mail_daily_per_account: int = 10
+    #: SMTP timeout (seconds) while a person waits for the page.
+    mail_interactive_timeout: float = 5.0
     # What ``paperwire worker`` harvests on schedule (JSON lists in the environment,
     # e.g. PAPERWIRE_HARVEST_OAI_SETS='["cs", "stat"]').
     harvest_oai_sets: list[str] = []

@@ -71,7 +71,8 @@ def world(db, kaggle_sample, monkeypatch):
     embed_all(db)
     clear_model_cache()
     with db.session() as session:
-        user = create_user(session, "reader", "correct horse battery", email="reader@example.org")
+        user = create_user(session, "reader", "correct horse battery", email="reader@example.org",
+                           email_verified=True)
         for uid in liked:
             vote(session, user, _paper(session, uid))
         user_id = user.id

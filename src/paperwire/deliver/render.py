@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from paperwire.deliver.config import delivery_config
 from paperwire.deliver.digest import Digest
-from paperwire.deliver.tokens import make_confirm_token, make_unsubscribe_token
+from paperwire.deliver.tokens import make_change_token, make_confirm_token, make_unsubscribe_token, make_verify_token
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -163,3 +163,43 @@ def build_confirm_message(subscription_id: int, email: str) -> EmailMessage:
     message.set_content(render_template("confirm.txt", **context))
     message.add_alternative(render_template("confirm.html", **context), subtype="html")
     return message
+
+
+def _account_message(subject: str, to: str, template: str, **context) -> EmailMessage:
+    """A short text + HTML mail from ``<template>.txt`` and ``account_mail.html``."""
+    cfg = delivery_config()
+    context = {"site_url": cfg.base_url, "email": to, "max_age_days": cfg.confirm_max_age_days, **context}
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = cfg.smtp.sender
+    message["To"] = to
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=_domain())
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(render_template(f"{template}.txt", **context))
+    message.add_alternative(render_template("account_mail.html", subject=subject,
+                                            text=render_template(f"{template}.txt", **context),
+                                            button_url=context.get("button_url"),
+                                            button_label=context.get("button_label")), subtype="html")
+    return message
+
+
+def build_verify_message(user_id: int, username: str, email: str) -> EmailMessage:
+    """The link that proves the address belongs to the account."""
+    url = f"{delivery_config().base_url}/account/verify/{make_verify_token(user_id, email)}"
+    return _account_message("Verify your paperwire e-mail address", email, "verify", username=username,
+                            button_url=url, button_label="Verify my address")
+
+
+def build_address_taken_message(email: str, owner_username: str) -> EmailMessage:
+    """Sent instead of a verification link when the address already belongs to an account."""
+    login = f"{delivery_config().base_url}/login"
+    return _account_message("Someone used your address at paperwire", email, "address_taken",
+                            owner_username=owner_username, button_url=login, button_label="Log in")
+
+
+def build_change_message(change_id: int, email: str, username: str) -> EmailMessage:
+    """Asks the address's owner to accept an account's change of its subscription."""
+    url = f"{delivery_config().base_url}/subscribe/change/{make_change_token(change_id, email)}"
+    return _account_message("Confirm the change of your paperwire digest", email, "change", username=username,
+                            button_url=url, button_label="Review and confirm")

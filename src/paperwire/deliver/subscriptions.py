@@ -8,16 +8,18 @@ that a digest never has to deal with junk.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from paperwire.deliver.tokens import hash_feed_token, new_feed_token, new_webhook_secret
 from paperwire.store.delivery import (
-    FREQUENCIES, WEBHOOK_FORMATS, FeedToken, Subscription, Webhook, WebhookDelivery, default_exclusions,
-    default_topics,
+    FREQUENCIES, WEBHOOK_FORMATS, FeedToken, Subscription, SubscriptionChange, Webhook, WebhookDelivery,
+    default_exclusions, default_topics,
 )
+from paperwire.store.community import User
 from paperwire.store.papers import utcnow
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
@@ -70,10 +72,13 @@ def _check_frequency(frequency: str) -> str:
 
 def subscribe_email(session: Session, email: str, *, frequency: str = "daily", topics: dict | None = None,
                     user_id: int | None = None) -> tuple[Subscription, bool]:
-    """Create (or revive) an unconfirmed subscription; True when a confirmation mail is due.
+    """Create an unconfirmed subscription (or re-ask an inactive one); True when a confirmation mail is due.
 
     An already confirmed, active address is left alone (no mail, no change),
     so the form cannot be used to spam or to alter someone else's settings.
+    A paused (once confirmed) subscription keeps its settings: the mail only
+    lets its address revive it (:func:`confirm`). Only a never-confirmed,
+    anonymous row takes the form's new choices.
     """
     email = normalise_email(email)
     _check_frequency(frequency)
@@ -84,8 +89,8 @@ def subscribe_email(session: Session, email: str, *, frequency: str = "daily", t
         sub = Subscription(email=email, created_at=utcnow(), topics=topics or default_topics(),
                            exclusions=default_exclusions(), frequency=frequency, user_id=user_id)
         session.add(sub)
-    else:
-        sub.unsubscribed_at, sub.confirmed_at, sub.frequency = None, None, frequency
+    elif sub.confirmed_at is None and sub.user_id is None:
+        sub.unsubscribed_at, sub.frequency = None, frequency
         if topics:
             sub.topics = topics
     session.flush()
@@ -109,35 +114,108 @@ def unsubscribe(session: Session, subscription_id: int) -> Subscription | None:
 
 
 def user_subscription(session: Session, user_id: int) -> Subscription | None:
-    return session.scalar(select(Subscription).where(Subscription.user_id == user_id).order_by(Subscription.id))
+    """The account's own subscription: linked to it *and* sent to its verified address.
+
+    A subscription linked to an account whose address is not (or no longer)
+    verified is not the account's to see or change.
+    """
+    return session.scalar(
+        select(Subscription).join(User, User.id == Subscription.user_id)
+        .where(Subscription.user_id == user_id, User.email_verified_at.is_not(None),
+               func.lower(Subscription.email) == func.lower(User.email))
+        .order_by(Subscription.id))
+
+
+def subscription_of_address(session: Session, email: str) -> Subscription | None:
+    return session.scalar(select(Subscription).where(func.lower(Subscription.email) == email.lower()))
+
+
+@dataclass
+class SaveOutcome:
+    """What saving an account's digest settings did: changed its own
+    subscription, or stored a change that waits for the address's confirmation."""
+
+    subscription: Subscription | None = None
+    change: SubscriptionChange | None = None
+
+
+def _apply(sub: Subscription, settings: dict) -> None:
+    sub.frequency, sub.topics, sub.exclusions = settings["frequency"], settings["topics"], settings["exclusions"]
+    if settings["active"]:
+        sub.unsubscribed_at = None
+        if sub.confirmed_at is None:
+            sub.confirmed_at = utcnow()
+    elif sub.unsubscribed_at is None:
+        sub.unsubscribed_at = utcnow()
 
 
 def save_user_subscription(session: Session, user_id: int, email: str | None, *, frequency: str, topics: dict,
-                           exclusions: dict, active: bool) -> tuple[Subscription, bool]:
-    """Create or update an account's subscription; True when a confirmation mail is due."""
+                           exclusions: dict, active: bool) -> SaveOutcome:
+    """Create or update the account's digest at its verified address ``email``.
+
+    The account's own subscription changes at once, and a new one is active
+    at once (the address was verified by a mailed link, no second opt-in).
+    A subscription of the address that is not the account's own (anonymous,
+    or left by another account) is never changed here: the settings wait in
+    a :class:`SubscriptionChange` until the address confirms (see
+    :func:`apply_change`).
+    """
     _check_frequency(frequency)
-    sub = user_subscription(session, user_id)
-    if sub is None:
-        if not email:
-            raise DeliveryError("Add an email address to your account first.")
-        email = normalise_email(email)
-        sub = session.scalar(select(Subscription).where(Subscription.email == email))
-        if sub is not None and sub.user_id not in (None, user_id):
-            raise DeliveryError("That address is subscribed from another account.")
-        if sub is None:
-            sub = Subscription(email=email, created_at=utcnow())
-            session.add(sub)
-        sub.user_id = user_id
-    sub.frequency, sub.topics, sub.exclusions = frequency, topics, exclusions
-    needs_mail = False
-    if not active:
-        if sub.unsubscribed_at is None:
-            sub.unsubscribed_at = utcnow()
-    elif sub.unsubscribed_at is not None or sub.confirmed_at is None:
-        sub.unsubscribed_at = None
-        needs_mail = sub.confirmed_at is None
+    if not email:
+        raise DeliveryError("Add and verify your e-mail address first.")
+    settings = {"frequency": frequency, "topics": topics, "exclusions": exclusions, "active": bool(active)}
+    own = user_subscription(session, user_id)
+    if own is None:
+        existing = subscription_of_address(session, email)
+        if existing is not None:
+            change = session.scalar(select(SubscriptionChange).where(
+                SubscriptionChange.subscription_id == existing.id, SubscriptionChange.user_id == user_id))
+            if change is None:
+                change = SubscriptionChange(subscription_id=existing.id, user_id=user_id)
+                session.add(change)
+            change.settings, change.created_at = settings, utcnow()
+            session.flush()
+            return SaveOutcome(change=change)
+        own = Subscription(email=email, user_id=user_id, created_at=utcnow())
+        session.add(own)
+    _apply(own, settings)
     session.flush()
-    return sub, needs_mail
+    return SaveOutcome(subscription=own)
+
+
+def pending_change(session: Session, change_id: int, email: str) -> tuple[SubscriptionChange, Subscription] | None:
+    change = session.get(SubscriptionChange, change_id)
+    sub = session.get(Subscription, change.subscription_id) if change else None
+    if change is None or sub is None or sub.email.lower() != email.lower():
+        return None
+    return change, sub
+
+
+def apply_change(session: Session, change_id: int, email: str) -> Subscription:
+    """The address's owner accepted: apply the settings and link the subscription to the account."""
+    found = pending_change(session, change_id, email)
+    if found is None:
+        raise DeliveryError("This change was already applied or replaced; save your settings again.")
+    change, sub = found
+    user = session.get(User, change.user_id)
+    if user is None or not user.verified_email or user.verified_email.lower() != sub.email.lower():
+        raise DeliveryError("The account that asked for this change no longer has this address.")
+    _apply(sub, change.settings)
+    sub.user_id = user.id
+    session.execute(delete(SubscriptionChange).where(SubscriptionChange.subscription_id == sub.id))
+    session.flush()
+    return sub
+
+
+def follow_address_change(session: Session, user_id: int, old: str | None, new: str) -> None:
+    """After an account verified a new address, its digest moves there (if no other digest goes there)."""
+    if not old or old.lower() == new.lower():
+        return
+    sub = session.scalar(select(Subscription).where(Subscription.user_id == user_id,
+                                                    func.lower(Subscription.email) == old.lower()))
+    if sub is not None and subscription_of_address(session, new) is None:
+        sub.email = new
+        session.flush()
 
 
 # -- private feed tokens ---------------------------------------------------

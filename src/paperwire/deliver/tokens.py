@@ -17,6 +17,8 @@ from paperwire.deliver.config import delivery_config
 
 _CONFIRM_SALT = "paperwire.subscribe.confirm"
 _UNSUBSCRIBE_SALT = "paperwire.subscribe.unsubscribe"
+_VERIFY_SALT = "paperwire.account.verify"
+_CHANGE_SALT = "paperwire.subscription.change"
 
 
 class InvalidToken(ValueError):
@@ -41,6 +43,43 @@ def read_confirm_token(token: str, *, max_age_days: int | None = None) -> tuple[
     except BadSignature as exc:
         raise InvalidToken("this confirmation link is not valid") from exc
     return int(data["s"]), str(data["e"])
+
+
+def _make_timed(salt: str, data: dict) -> str:
+    return URLSafeTimedSerializer(_secret(), salt=salt).dumps(data)
+
+
+def _read_timed(salt: str, token: str, what: str, again: str) -> dict:
+    days = delivery_config().confirm_max_age_days
+    try:
+        data = URLSafeTimedSerializer(_secret(), salt=salt).loads(token, max_age=days * 86400)
+    except SignatureExpired as exc:
+        raise InvalidToken(f"this {what} link has expired; {again}") from exc
+    except BadSignature as exc:
+        raise InvalidToken(f"this {what} link is not valid") from exc
+    if not isinstance(data, dict):
+        raise InvalidToken(f"this {what} link is not valid")
+    return data
+
+
+def make_verify_token(user_id: int, email: str) -> str:
+    """The link that proves ``email`` belongs to the account ``user_id``."""
+    return _make_timed(_VERIFY_SALT, {"u": user_id, "e": email.lower()})
+
+
+def read_verify_token(token: str) -> tuple[int, str]:
+    data = _read_timed(_VERIFY_SALT, token, "verification", "ask for a new one in your settings")
+    return int(data["u"]), str(data["e"])
+
+
+def make_change_token(change_id: int, email: str) -> str:
+    """The link by which an address's owner accepts a change of its subscription."""
+    return _make_timed(_CHANGE_SALT, {"c": change_id, "e": email.lower()})
+
+
+def read_change_token(token: str) -> tuple[int, str]:
+    data = _read_timed(_CHANGE_SALT, token, "confirmation", "save your digest settings again")
+    return int(data["c"]), str(data["e"])
 
 
 def make_unsubscribe_token(subscription_id: int) -> str:

@@ -37,11 +37,21 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(32), unique=True)
+    #: The account's address; used for mail only once ``email_verified_at`` is set.
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    #: An address waiting for its owner to click the verification link (not
+    #: unique: typing someone else's address must not block them).
+    pending_email: Mapped[str | None] = mapped_column(String(320))
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
     password_hash: Mapped[str] = mapped_column(String(200))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_banned: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    @property
+    def verified_email(self) -> str | None:
+        """The address digests and notices may go to (None until verified)."""
+        return self.email if self.email and self.email_verified_at is not None else None
 
 
 class Vote(Base):
@@ -107,9 +117,16 @@ def _hash_token(token: str) -> str:
 # --- users -----------------------------------------------------------------
 
 def create_user(
-    session: Session, username: str, password: str, *, email: str | None = None, is_admin: bool = False
+    session: Session, username: str, password: str, *, email: str | None = None, is_admin: bool = False,
+    email_verified: bool = False,
 ) -> User:
-    """A new account; raises :class:`CommunityError` for bad or taken names."""
+    """A new account; raises :class:`CommunityError` for bad or taken names.
+
+    ``email`` is set directly (for the CLI, demo data and tests); the sign-up
+    form instead leaves it empty and asks for verification of a pending
+    address (``store.email_verification``), so it never says whether an
+    address is registered.
+    """
     username = username.strip()
     email = (email or "").strip() or None
     if not USERNAME_RE.match(username):
@@ -125,6 +142,7 @@ def create_user(
     user = User(
         username=username, email=email, password_hash=_hasher.hash(password),
         is_admin=is_admin, is_banned=False, created_at=utcnow(),
+        email_verified_at=utcnow() if email and email_verified else None,
     )
     session.add(user)
     try:
@@ -154,11 +172,19 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
-def set_password(session: Session, user: User, password: str) -> None:
+def set_password(session: Session, user: User, password: str, *, keep_session: str | None = None) -> None:
+    """Change the password and revoke what the old one may have leaked: every
+    API token and every login session except ``keep_session`` (the cookie of
+    the browser making the change). Private feed tokens are revoked by the
+    caller (``deliver.subscriptions.revoke_feed_tokens``), in the same transaction."""
     if len(password) < MIN_PASSWORD:
         raise CommunityError(f"Passwords need at least {MIN_PASSWORD} characters.")
     user.password_hash = _hasher.hash(password)
-    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    sessions = delete(WebSession).where(WebSession.user_id == user.id)
+    if keep_session:
+        sessions = sessions.where(WebSession.token_hash != _hash_token(keep_session))
+    session.execute(sessions)
+    session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
 
 
 def set_banned(session: Session, user: User, banned: bool) -> None:

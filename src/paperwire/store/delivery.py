@@ -117,3 +117,23 @@ class FeedToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SubscriptionChange(Base):
+    """Settings an account asked for on a subscription it does not own yet.
+
+    They are applied (and the subscription linked to the account) only when
+    the link mailed to the subscription's address is clicked; one row per
+    (subscription, account), overwritten by newer saves, so a later click
+    applies the newest settings.
+    """
+
+    __tablename__ = "subscription_changes"
+    __table_args__ = (UniqueConstraint("subscription_id", "user_id", name="uq_subscription_change_owner"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(Integer, index=True)
+    user_id: Mapped[int] = mapped_column(Integer)
+    #: {"frequency": ..., "topics": {...}, "exclusions": {...}, "active": bool}
+    settings: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -94,12 +94,14 @@ def create_app(db: Database | None = None) -> FastAPI:
 
     from paperwire.web import api, api_foryou, routes_delivery
     from paperwire.web.views import accounts, admin, daily, foryou, library, onboarding, papers, search, submit, users
+    from paperwire.web.views import account_email
 
     app.include_router(api.router)
     app.include_router(api_foryou.router)
     for module in (daily, papers, search, submit, accounts, users, admin, foryou, library, onboarding):
         app.include_router(module.router)
     app.include_router(routes_delivery.router)
+    app.include_router(account_email.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

@@ -31,6 +31,12 @@ FLASHES = {
     "loggedin": "You are logged in.",
     "loggedout": "You are logged out.",
     "password": "Your password was changed.",
+    "password-revoked": "Your password was changed. Your API tokens, private feed addresses and other sessions "
+                        "were revoked; this browser stays logged in.",
+    "welcome-verify": "Welcome! Your account is ready. Check your inbox: we sent a mail to the address you gave; "
+                      "nothing is sent to it before you verify it.",
+    "welcome-verify-later": "Welcome! Your account is ready. We could not mail the address you gave just now "
+                            "(too many mails recently); resend the verification link from your settings later.",
     "submitted": "Thanks! The paper is featured today.",
     "already": "That paper was already featured today.",
     "commented": "Your comment was posted.",

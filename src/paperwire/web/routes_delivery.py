@@ -24,9 +24,9 @@ from paperwire.deliver.feeds import (
     FORMATS, category_feed, etag_of, for_you_feed, last_modified_header, not_modified, render_feed, search_feed,
     trending_feed, user_feed,
 )
-from paperwire.deliver.mailer import MailError, send_message
-from paperwire.deliver.render import build_confirm_message
-from paperwire.deliver.tokens import InvalidToken, read_confirm_token, read_unsubscribe_token
+from paperwire.deliver.account_mail import MAIL_DOWN, MailError
+from paperwire.deliver.tokens import InvalidToken, read_change_token, read_confirm_token, read_unsubscribe_token
+from paperwire.deliver.verification import mail_change_confirmation, mail_subscribe_confirmation
 from paperwire.deliver.webhooks import send_test
 from paperwire.store.community import User, rate_limited
 from paperwire.store.db import Database
@@ -39,6 +39,11 @@ SUBSCRIBE_LIMIT = (5, timedelta(hours=1))
 NOTICES = {
     "saved": "Your digest settings were saved.",
     "confirm": "Check your inbox: we sent a confirmation link before any digest goes out.",
+    "verify-first": "Add and verify your e-mail address (above) before choosing a digest; nothing was saved.",
+    "change-sent": "Your address already receives a digest that is not linked to your account. We mailed it a "
+                   "link: your settings apply once you confirm them from that inbox.",
+    "change-pending": "Your settings wait for confirmation from your inbox. We mailed a link recently (we send at "
+                      "most one every few minutes); clicking it applies these newest settings.",
     "revoked": "Your private feed URL was revoked.",
     "hook-added": "Webhook added.",
     "hook-deleted": "Webhook deleted.",
@@ -55,16 +60,11 @@ def subscribe_form(request: Request) -> Response:
                   frequency="daily")
 
 
-def _send_confirmation(subscription_id: int, email: str) -> None:
-    try:
-        send_message(build_confirm_message(subscription_id, email), retries=2, backoff=0.5)
-    except MailError as exc:
-        raise HTTPException(503, "We could not send the confirmation mail right now; please try again later.") from exc
-
-
 @router.post("/subscribe", dependencies=[Depends(verify_csrf)])
 def subscribe(request: Request, email: str = Form(""), frequency: str = Form("daily"),
               categories: str = Form(""), keywords: str = Form(""), db: Database = Depends(get_db)) -> Response:
+    """Double opt-in. The row and its confirmation mail share one transaction, so
+    a mail server that does not answer leaves no pending row behind."""
     try:
         address = subs.normalise_email(email)
         topics = subs.make_topics(categories=categories, keywords=keywords)
@@ -75,12 +75,14 @@ def subscribe(request: Request, email: str = Form(""), frequency: str = Form("da
                 raise HTTPException(429, "Too many subscription attempts; try again in an hour.")
         with db.session() as session:
             sub, needs_mail = subs.subscribe_email(session, address, frequency=frequency, topics=topics)
-            sub_id = sub.id
+            if needs_mail:
+                mail_subscribe_confirmation(session, sub)  # over the per-address limit: no new mail
     except subs.DeliveryError as exc:
         return render(request, "delivery/subscribe.html", status_code=422, error=str(exc), email=email,
                       frequency=frequency)
-    if needs_mail:
-        _send_confirmation(sub_id, address)
+    except MailError:
+        return render(request, "delivery/subscribe.html", status_code=503, error=MAIL_DOWN, email=email,
+                      frequency=frequency)
     # Same answer whether or not the address was already subscribed (no address probing).
     return render(request, "delivery/subscribe_sent.html", email=address)
 
@@ -203,6 +205,7 @@ def delivery_settings(request: Request) -> dict:
         return {}
     db: Database = get_db(request)
     with db.session() as session:
+        verified = session.get(User, user.id).verified_email
         sub = subs.user_subscription(session, user.id)
         hooks = subs.webhooks_of(session, user.id)
         site_hooks = subs.webhooks_of(session, None) if user.is_admin else []
@@ -211,7 +214,7 @@ def delivery_settings(request: Request) -> dict:
     by_id = {h.id: h for h in hooks + site_hooks}
     return {"subscription": sub, "webhooks": hooks, "site_webhooks": site_hooks, "feed_token": token,
             "history": [(d, by_id.get(d.webhook_id)) for d in history],
-            "notice": NOTICES.get(request.query_params.get("delivery", "")), "account_email": user.email}
+            "notice": NOTICES.get(request.query_params.get("delivery", "")), "account_email": verified}
 
 
 templates.env.globals["delivery_settings"] = delivery_settings
@@ -221,8 +224,9 @@ def _back(notice: str) -> RedirectResponse:
     return RedirectResponse(f"/settings?delivery={notice}#delivery", status_code=303)
 
 
-def _error(request: Request, message: str) -> Response:
-    return render(request, "error.html", status_code=422, status=422, title="Invalid input", message=message)
+def _error(request: Request, message: str, status: int = 422) -> Response:
+    title = "Invalid input" if status == 422 else "Mail server unreachable"
+    return render(request, "error.html", status_code=status, status=status, title=title, message=message)
 
 
 @router.post("/settings/digest", dependencies=[Depends(verify_csrf)])
@@ -230,20 +234,62 @@ def save_digest(request: Request, active: str = Form(""), frequency: str = Form(
                 for_you: str = Form(""), categories: str = Form(""), keywords: str = Form(""), authors: str = Form(""),
                 exclude_words: str = Form(""), exclude_authors: str = Form(""), exclude_categories: str = Form(""),
                 user: User = Depends(require_user), db: Database = Depends(get_db)) -> Response:
+    """Save the account's digest; only for its verified address, and a subscription of
+    that address that is not the account's own changes only by the address's confirmation."""
     try:
         topics = subs.make_topics(trending=bool(trending), for_you=bool(for_you), categories=categories,
                                   keywords=keywords, authors=authors)
         exclusions = subs.make_exclusions(words=exclude_words, authors=exclude_authors, categories=exclude_categories)
         with db.session() as session:
-            sub, needs_mail = subs.save_user_subscription(session, user.id, user.email, frequency=frequency,
-                                                          topics=topics, exclusions=exclusions, active=bool(active))
-            sub_id, email = sub.id, sub.email
+            fresh = session.get(User, user.id)
+            if fresh.verified_email is None:
+                return _back("verify-first")
+            outcome = subs.save_user_subscription(session, user.id, fresh.verified_email, frequency=frequency,
+                                                  topics=topics, exclusions=exclusions, active=bool(active))
+            if outcome.change is None:
+                return _back("saved")
+            limited = mail_change_confirmation(session, outcome.change, fresh.verified_email, fresh)
     except subs.DeliveryError as exc:
         return _error(request, str(exc))
-    if needs_mail:
-        _send_confirmation(sub_id, email)
-        return _back("confirm")
-    return _back("saved")
+    except MailError:
+        return _error(request, MAIL_DOWN, 503)
+    return _back("change-pending" if limited else "change-sent")
+
+
+def _read_change(token: str) -> tuple[int, str]:
+    try:
+        return read_change_token(token)
+    except InvalidToken as exc:
+        raise HTTPException(400, str(exc).capitalize() + ".") from exc
+
+
+@router.get("/subscribe/change/{token}", response_class=HTMLResponse)
+def change_page(request: Request, token: str, db: Database = Depends(get_db)) -> Response:
+    """What an account asks to change; only the button's POST changes anything."""
+    change_id, email = _read_change(token)
+    with db.session() as session:
+        found = subs.pending_change(session, change_id, email)
+        if found is None:
+            raise HTTPException(404, "This change was already applied or replaced; nothing to confirm.")
+        change, _ = found
+        owner = session.get(User, change.user_id)
+        settings, username = dict(change.settings), owner.username if owner else "?"
+    return render(request, "delivery/change.html", token=token, email=email, settings=settings, username=username,
+                  done=False)
+
+
+@router.post("/subscribe/change/{token}", dependencies=[Depends(verify_csrf)])
+def apply_change(request: Request, token: str, db: Database = Depends(get_db)) -> Response:
+    change_id, email = _read_change(token)
+    try:
+        with db.session() as session:
+            sub = subs.apply_change(session, change_id, email)
+            settings = {"frequency": sub.frequency, "topics": sub.topics, "exclusions": sub.exclusions,
+                        "active": sub.active}
+    except subs.DeliveryError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    return render(request, "delivery/change.html", token=token, email=email, settings=settings, username="",
+                  done=True)
 
 
 @router.post("/settings/feed-token", dependencies=[Depends(verify_csrf)])

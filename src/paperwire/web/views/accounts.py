@@ -7,6 +7,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from paperwire.deliver.account_mail import MAIL_DOWN, MailError
+from paperwire.deliver.subscriptions import DeliveryError, normalise_email
+from paperwire.deliver.verification import request_address
 from paperwire.store.community import CommunityError, authenticate, create_user, end_session, start_session
 from paperwire.store.db import Database
 from paperwire.web.deps import get_db, render, verify_csrf
@@ -40,14 +43,32 @@ def signup(
     request: Request, username: str = Form(""), password: str = Form(""), email: str = Form(""),
     next: str = Form("/"), db: Database = Depends(get_db),
 ) -> Response:
+    """Create the account; an address given is only *asked for* (verification mail).
+
+    The answer is the same whether or not the address is registered: its
+    owner gets a notice mail instead of a link, under the same limits.
+    """
     enforce_rate_limit(db, request, "signup")
+    target = safe_next(next, "/")
+
+    def again(status: int, error: str) -> Response:
+        return render(request, "signup.html", status_code=status, next=target, error=error, username=username,
+                      email=email)
+
+    try:
+        address = normalise_email(email) if email.strip() else None
+    except DeliveryError as exc:
+        return again(422, str(exc))
     try:
         with db.session() as session:
-            user = create_user(session, username, password, email=email or None)
+            user = create_user(session, username, password)
+            limited = request_address(session, user, address) if address else None
     except CommunityError as exc:
-        return render(request, "signup.html", status_code=422, next=safe_next(next, "/"), error=str(exc),
-                      username=username, email=email)
-    return _logged_in(request, db, user, _with_msg(safe_next(next, "/"), "welcome"))
+        return again(422, str(exc))
+    except MailError:
+        return again(503, MAIL_DOWN)
+    flash = "welcome" if address is None else "welcome-verify-later" if limited else "welcome-verify"
+    return _logged_in(request, db, user, _with_msg(target, flash))
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -6,12 +6,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from paperwire.deliver.subscriptions import revoke_feed_tokens
 from paperwire.store.community import (
     CommunityError, User, authenticate, get_user, issue_api_token, revoke_api_token, set_password,
     submitted_papers, upvoted_papers, user_tokens, voted_ids,
 )
 from paperwire.store.db import Database
 from paperwire.web.deps import current_user, get_db, render, require_user, verify_csrf
+from paperwire.web.security import SESSION_COOKIE
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -34,7 +36,8 @@ def user_page(
                   has_next=len(papers) == PAGE_SIZE)
 
 
-def _settings(request: Request, db: Database, user: User, status_code: int = 200, **extra) -> Response:
+def settings_response(request: Request, db: Database, user: User, status_code: int = 200, **extra) -> Response:
+    """The settings page (``extra``: ``error``, ``new_token``, ``email_notice``, ``email_value``)."""
     with db.session() as session:
         tokens = user_tokens(session, user)
     ctx = {"tokens": tokens, "new_token": None, "error": None, **extra}
@@ -43,7 +46,7 @@ def _settings(request: Request, db: Database, user: User, status_code: int = 200
 
 @router.get("/settings", response_class=HTMLResponse)
 def settings_page(request: Request, user: User = Depends(require_user), db: Database = Depends(get_db)) -> Response:
-    return _settings(request, db, user)
+    return settings_response(request, db, user)
 
 
 @router.post("/settings/password", dependencies=[Depends(verify_csrf)])
@@ -53,12 +56,15 @@ def change_password(
 ) -> Response:
     with db.session() as session:
         if authenticate(session, user.username, current) is None:
-            return _settings(request, db, user, 422, error="Your current password is not correct.")
+            return settings_response(request, db, user, 422, error="Your current password is not correct.")
+        # Whoever knew the old password may hold a token or a session: revoke them all but this browser's.
+        keep = request.cookies.get(SESSION_COOKIE) if getattr(request.state, "auth", None) == "session" else None
         try:
-            set_password(session, session.merge(user), new)
+            set_password(session, session.merge(user), new, keep_session=keep)
         except CommunityError as exc:
-            return _settings(request, db, user, 422, error=str(exc))
-    return RedirectResponse("/login?msg=password", status_code=303)
+            return settings_response(request, db, user, 422, error=str(exc))
+        revoke_feed_tokens(session, user.id)
+    return RedirectResponse("/settings?msg=password-revoked", status_code=303)
 
 
 @router.post("/settings/tokens", dependencies=[Depends(verify_csrf)])
@@ -67,7 +73,7 @@ def create_token(
 ) -> Response:
     with db.session() as session:
         _, token = issue_api_token(session, user, name)
-    return _settings(request, db, user, new_token=token)
+    return settings_response(request, db, user, new_token=token)
 
 
 @router.post("/settings/tokens/{token_id}/revoke", dependencies=[Depends(verify_csrf)])
