@@ -50,6 +50,8 @@ MEANING: dict[str, tuple[str, str]] = {
     "worker_poll_seconds": ("Digests and webhooks", "Seconds between the worker's checks for due work"),
     "webhook_retries": ("Digests and webhooks", "Attempts per webhook delivery"),
     "webhook_timeout": ("Digests and webhooks", "Seconds to wait for a webhook endpoint"),
+    "outbound_allow": ("Digests and webhooks", "Hosts and networks webhooks may reach although not public, comma-"
+                       "separated (`hooks.corp, 10.0.0.0/8`); empty: public addresses only (SSRF guard)"),
     "confirm_max_age_days": ("Digests and webhooks", "Days a subscription confirmation link stays valid"),
 }
 

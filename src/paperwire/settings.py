@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 60.0
     webhook_retries: int = 4
     webhook_timeout: float = 10.0
+    #: Hosts and networks that webhooks may reach although they are not
+    #: public (comma-separated, e.g. ``hooks.corp, 10.0.0.0/8``); empty: public
+    #: addresses only (see ``paperwire.outbound``).
+    outbound_allow: str = ""
     confirm_max_age_days: int = 7
 
     def resolved_data_dir(self) -> Path:
