@@ -22,8 +22,22 @@ MEANING: dict[str, tuple[str, str]] = {
     "data_dir": ("Storage", "Folder for derived files (the vector index). Default: `<db file>.data` next to a SQLite "
                  "file, `./paperwire-data` for PostgreSQL. Derived: never needs a backup"),
     "base_url": ("Web", "Public URL of the site as users see it (behind the proxy), used in mails, feeds and links"),
-    "secret_key": ("Web", "Signs session cookies, CSRF and unsubscribe tokens. Set a long random value; the same on "
-                   "every web and worker process; changing it logs everyone out and voids mailed links"),
+    "secret_key": ("Web", "Signs session cookies, CSRF, confirmation and unsubscribe tokens. Unset: a random key is "
+                   "generated once into `$PAPERWIRE_HOME/secret_key` (mode 0600) and reused. Set it (at least 16 "
+                   "random characters, the same on every host) when processes do not share that folder; known "
+                   "placeholders such as `change-me-in-production` are refused at start. Changing it logs everyone "
+                   "out and voids mailed links"),
+    "home": ("Web", "Folder for the instance's own files (the generated secret key). Default: the data dir"),
+    "forwarded_allow_ips": ("Reverse proxy", "Reverse-proxy addresses (IPs/CIDRs, comma-separated) whose X-Forwarded-For/-Proto "
+                            "are believed. Empty: none, the connecting address is the client (rate limits use it)"),
+    "rate_limit_login": ("Rate limits", "Failed logins per account and per client address, `COUNT/SECONDS`"),
+    "rate_limit_signup": ("Rate limits", "Sign-ups per client address, `COUNT/SECONDS`"),
+    "rate_limit_comment": ("Rate limits", "Comments per account and per client address, `COUNT/SECONDS`"),
+    "rate_limit_vote": ("Rate limits", "Votes per account and per client address, `COUNT/SECONDS`"),
+    "rate_limit_submit": ("Rate limits", "Paper submissions per account and per client address, `COUNT/SECONDS` "
+                          "(looking up unknown ids is also paced by `PAPERWIRE_HARVEST_DELAY`)"),
+    "rate_limit_write": ("Rate limits", "Every other write (settings, webhooks, library, API) per account and per "
+                         "client address, `COUNT/SECONDS`"),
     "import_batch_size": ("Import and search", "Records per transaction when importing"),
     "embedder": ("Import and search", "Embedding model: `paperwire-static-v1` (bundled, offline), "
                  "`static:<dir>` or `st:<sentence-transformers name or path>`"),

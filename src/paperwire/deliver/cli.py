@@ -85,7 +85,11 @@ def worker(
 ) -> None:
     """Long-running sender: daily and weekly digests and webhooks on schedule (stops on SIGTERM)."""
     from paperwire.deliver.worker import run_worker
+    from paperwire.secret_key import startup_problem
 
+    if problem := startup_problem():
+        console.print(f"error: {problem}", markup=False, highlight=False)
+        raise typer.Exit(2)
     database = open_database(db or get_settings().database_url)
     try:
         run_worker(database, once=once, send_hour=send_hour, poll_seconds=poll_seconds, log=console.print)
