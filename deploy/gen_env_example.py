@@ -22,8 +22,22 @@ MEANING: dict[str, tuple[str, str]] = {
     "data_dir": ("Storage", "Folder for derived files (the vector index). Default: `<db file>.data` next to a SQLite "
                  "file, `./paperwire-data` for PostgreSQL. Derived: never needs a backup"),
     "base_url": ("Web", "Public URL of the site as users see it (behind the proxy), used in mails, feeds and links"),
-    "secret_key": ("Web", "Signs session cookies, CSRF and unsubscribe tokens. Set a long random value; the same on "
-                   "every web and worker process; changing it logs everyone out and voids mailed links"),
+    "secret_key": ("Web", "Signs session cookies, CSRF, confirmation and unsubscribe tokens. Unset: a random key is "
+                   "generated once into `$PAPERWIRE_HOME/secret_key` (mode 0600) and reused. Set it (at least 16 "
+                   "random characters, the same on every host) when processes do not share that folder; known "
+                   "placeholders such as `change-me-in-production` are refused at start. Changing it logs everyone "
+                   "out and voids mailed links"),
+    "home": ("Web", "Folder for the instance's own files (the generated secret key). Default: the data dir"),
+    "forwarded_allow_ips": ("Reverse proxy", "Reverse-proxy addresses (IPs/CIDRs, comma-separated) whose X-Forwarded-For/-Proto "
+                            "are believed. Empty: none, the connecting address is the client (rate limits use it)"),
+    "rate_limit_login": ("Rate limits", "Failed logins per account and per client address, `COUNT/SECONDS`"),
+    "rate_limit_signup": ("Rate limits", "Sign-ups per client address, `COUNT/SECONDS`"),
+    "rate_limit_comment": ("Rate limits", "Comments per account and per client address, `COUNT/SECONDS`"),
+    "rate_limit_vote": ("Rate limits", "Votes per account and per client address, `COUNT/SECONDS`"),
+    "rate_limit_submit": ("Rate limits", "Paper submissions per account and per client address, `COUNT/SECONDS` "
+                          "(looking up unknown ids is also paced by `PAPERWIRE_HARVEST_DELAY`)"),
+    "rate_limit_write": ("Rate limits", "Every other write (settings, webhooks, library, API) per account and per "
+                         "client address, `COUNT/SECONDS`"),
     "import_batch_size": ("Import and search", "Records per transaction when importing"),
     "embedder": ("Import and search", "Embedding model: `paperwire-static-v1` (bundled, offline), "
                  "`static:<dir>` or `st:<sentence-transformers name or path>`"),
@@ -47,9 +61,19 @@ MEANING: dict[str, tuple[str, str]] = {
     "digest_claim_timeout": ("Digests and webhooks", "Seconds after which rows claimed by a crashed sender are "
                              "taken over"),
     "digest_claim_batch": ("Digests and webhooks", "Send-log rows a sender claims at a time"),
-    "worker_poll_seconds": ("Digests and webhooks", "Seconds between the worker's checks for due work"),
+    "worker_poll_seconds": ("Worker", "Seconds between the worker's rounds (each round runs the jobs that are due)"),
+    "harvest_oai_sets": ("Worker", "OAI-PMH sets the worker harvests on schedule, a JSON list (`[\"cs\", \"stat\"]`)"),
+    "harvest_oai_prefix": ("Worker", "Metadata format of scheduled OAI harvests: `arXiv` or `arXivRaw`"),
+    "harvest_arxiv_queries": ("Worker", "arXiv API queries the worker harvests on schedule, a JSON list "
+                              "(`[\"cat:cs.CL\"]`)"),
+    "job_intervals": ("Worker", "Seconds between runs per job kind, a JSON object overriding the defaults "
+                      "(harvest 21600, harvest-queue 900, embed 60, index 60, deliver 60, purge 3600)"),
+    "log_format": ("Worker", "Log lines of the worker: `text` or `json` (one object per line)"),
+    "log_level": ("Worker", "Log level: `DEBUG`, `INFO`, `WARNING`, `ERROR`"),
     "webhook_retries": ("Digests and webhooks", "Attempts per webhook delivery"),
     "webhook_timeout": ("Digests and webhooks", "Seconds to wait for a webhook endpoint"),
+    "outbound_allow": ("Digests and webhooks", "Hosts and networks webhooks may reach although not public, comma-"
+                       "separated (`hooks.corp, 10.0.0.0/8`); empty: public addresses only (SSRF guard)"),
     "confirm_max_age_days": ("Digests and webhooks", "Days a subscription confirmation link stays valid"),
     "mail_min_interval_seconds": ("Mail", "Seconds between two verification or confirmation mails of one kind to "
                                   "one address"),

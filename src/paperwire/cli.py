@@ -46,6 +46,15 @@ DbOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
 
 
+def _require_secret_key() -> None:
+    """Generate the signing key on first start; refuse a placeholder with a clear message."""
+    from paperwire.secret_key import startup_problem
+
+    if problem := startup_problem():
+        console.print(f"[red]error:[/] {escape(problem)}")
+        raise typer.Exit(2)
+
+
 def _open(db_url: str | None) -> Database:
     return open_database(db_url or get_settings().database_url)
 
@@ -64,7 +73,8 @@ def _progress() -> Progress:
 
 @app.command()
 def init(db: DbOption = None) -> None:
-    """Create the database (or bring its schema up to date)."""
+    """Create the database (or bring its schema up to date) and the secret key."""
+    _require_secret_key()
     database = _open(db)
     console.print(f"[green]Database ready:[/] {database.engine.url.render_as_string(hide_password=True)}")
 
@@ -457,9 +467,13 @@ def serve(
     if db:
         os.environ["PAPERWIRE_DATABASE_URL"] = db
         get_settings.cache_clear()
+    _require_secret_key()
     _open(db).close()  # migrate once before the workers start
     console.print(f"Serving on [bold]http://{host}:{port}[/] (Ctrl+C to stop)")
-    uvicorn.run("paperwire.web.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    # proxy_headers=False: the app applies PAPERWIRE_FORWARDED_ALLOW_IPS itself (uvicorn's own
+    # default would trust 127.0.0.1 and its FORWARDED_ALLOW_IPS, which the app cannot see).
+    uvicorn.run("paperwire.web.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
+                proxy_headers=False)
 
 
 @app.command()
@@ -472,6 +486,7 @@ def demo(
     """Load the bundled demo corpus (idempotent) and serve the site."""
     from paperwire.demo import load_demo
 
+    _require_secret_key()
     database = _open(db)
     summary = load_demo(database, log=console.print)
     console.print(f"[green]Demo data ready:[/] {summary}")

@@ -6,9 +6,11 @@ file), so a deployment is configured without editing code.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Seconds between two runs of each kind of worker job (``job_intervals`` overrides).
@@ -33,8 +35,13 @@ class Settings(BaseSettings):
     data_dir: Path | None = None
     #: Public base URL of the site, used in mails and feeds.
     base_url: str = "http://127.0.0.1:8000"
-    #: Secret used to sign cookies, CSRF and unsubscribe tokens.
-    secret_key: str = "change-me-in-production"
+    #: Secret used to sign cookies, CSRF and unsubscribe tokens. Unset (the
+    #: default): a random key generated once into ``<home>/secret_key``. Known
+    #: placeholders and short values are refused (see ``paperwire.secret_key``).
+    secret_key: str | None = None
+    #: Folder for the instance's own files (the generated secret key).
+    #: Default: the data dir (next to the SQLite file).
+    home: Path | None = None
     #: Rows per transaction when importing.
     import_batch_size: int = 1000
     #: Embedder used for semantic search ("paperwire-static-v1" ships with
@@ -68,6 +75,10 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 60.0
     webhook_retries: int = 4
     webhook_timeout: float = 10.0
+    #: Hosts and networks that webhooks may reach although they are not
+    #: public (comma-separated, e.g. ``hooks.corp, 10.0.0.0/8``); empty: public
+    #: addresses only (see ``paperwire.outbound``).
+    outbound_allow: str = ""
     confirm_max_age_days: int = 7
     # Interactive mails (address verification, notices, confirmations).
     #: Seconds between two such mails to one address.
@@ -89,6 +100,45 @@ class Settings(BaseSettings):
     #: Worker logs: "text" (one line per event) or "json" (one JSON object per line).
     log_format: str = "text"
     log_level: str = "INFO"
+    #: Proxy addresses whose X-Forwarded-For/-Proto are believed (comma-separated
+    #: IPs or CIDRs, ``*`` for any). Empty (the default): none, the address
+    #: that connects is the client.
+    forwarded_allow_ips: str = ""
+    # Rate limits, "COUNT/SECONDS", each counted per account and per client address.
+    #: Failed logins (successful ones do not count).
+    rate_limit_login: str = "10/300"
+    rate_limit_signup: str = "5/3600"
+    rate_limit_comment: str = "20/600"
+    rate_limit_vote: str = "120/600"
+    #: Paper submissions (lookups of unknown ids are also paced by ``harvest_delay``).
+    rate_limit_submit: str = "20/3600"
+    #: Every other write: settings, webhooks, library, API writes.
+    rate_limit_write: str = "120/600"
+    _signing_key: str | None = PrivateAttr(default=None)
+
+    @field_validator("rate_limit_login", "rate_limit_signup", "rate_limit_comment", "rate_limit_vote",
+                     "rate_limit_submit", "rate_limit_write")
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        parse_rate_limit(value)
+        return value
+
+    def rate_limit(self, action: str) -> tuple[int, timedelta]:
+        """(attempts, window) for ``action`` (login, signup, comment, vote, submit, write)."""
+        return parse_rate_limit(getattr(self, f"rate_limit_{action}"))
+
+    def resolved_home(self) -> Path:
+        """``PAPERWIRE_HOME``, else the data dir."""
+        return Path(self.home) if self.home is not None else self.resolved_data_dir()
+
+    def signing_key(self) -> str:
+        """The key everything is signed with (memoised on this settings object,
+        so ``get_settings.cache_clear()`` re-reads it); raises ``SecretKeyError``."""
+        if self._signing_key is None:
+            from paperwire.secret_key import resolve
+
+            self._signing_key = resolve(self.secret_key, self.resolved_home())
+        return self._signing_key
 
     def job_interval(self, kind: str) -> float:
         """Seconds between two runs of a job of ``kind``."""
@@ -105,6 +155,18 @@ class Settings(BaseSettings):
             path = Path("paperwire-data")
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+
+def parse_rate_limit(value: str) -> tuple[int, timedelta]:
+    """``"20/600"`` → (20, 600 s); anything else is a ValueError saying the format."""
+    count, sep, seconds = str(value).partition("/")
+    try:
+        limit, window = int(count), float(seconds)
+    except ValueError:
+        limit, window = 0, 0.0
+    if not sep or limit < 1 or window <= 0:
+        raise ValueError(f"expected COUNT/SECONDS like 20/600 (at least 1 attempt per positive window), got {value!r}")
+    return limit, timedelta(seconds=window)
 
 
 @lru_cache(maxsize=1)

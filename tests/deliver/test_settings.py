@@ -6,6 +6,7 @@ import re
 
 import httpx
 
+from paperwire.settings import get_settings
 from paperwire.store.community import create_user, start_session
 from paperwire.store.delivery import Subscription, Webhook
 
@@ -21,7 +22,7 @@ def _login(db, live_site, *, admin=False) -> httpx.Client:
     return client
 
 
-def test_settings_digest_feed_token_and_webhooks(db, papers, smtp_server, live_site):
+def test_settings_digest_feed_token_and_webhooks(db, papers, smtp_server, live_site, monkeypatch):
     with _login(db, live_site, admin=True) as client:
         page = client.get("/settings")
         assert page.status_code == 200 and 'id="delivery"' in page.text
@@ -45,6 +46,11 @@ def test_settings_digest_feed_token_and_webhooks(db, papers, smtp_server, live_s
         client.post("/settings/feed-token/revoke", data={"csrf_token": csrf})
         assert client.get(feed_url).status_code == 404
 
+        for private in ("http://127.1:9/x", "http://[::ffff:127.0.0.1]/", "http://169.254.169.254/latest/"):
+            refused = client.post("/settings/webhooks", data={"csrf_token": csrf, "url": private})
+            assert refused.status_code == 422 and "not allowed" in refused.text
+        monkeypatch.setenv("PAPERWIRE_OUTBOUND_ALLOW", "127.0.0.1")  # an intranet deployment
+        get_settings.cache_clear()
         added = client.post("/settings/webhooks", data={"csrf_token": csrf, "url": "http://127.0.0.1:9/x?a=<i>",
                                                         "format": "slack", "frequency": "daily", "site_wide": "1"})
         assert added.status_code == 200 and "http://127.0.0.1:9/x?a=&lt;i&gt;" in added.text

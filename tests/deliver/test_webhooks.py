@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from paperwire.deliver.subscriptions import add_webhook
 from paperwire.deliver.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, deliver_webhooks, send_test, verify_signature
+from paperwire.settings import get_settings
 from paperwire.store.delivery import WebhookDelivery
 from tests.deliver.conftest import DAY, add_subscription
 
@@ -29,7 +30,7 @@ class Receiver:
                 status = owner.statuses.popleft() if owner.statuses else 200
                 self.send_response(status)
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(b"ok" if status < 300 else b"SECRET-INTERNAL-BODY")
 
             def log_message(self, *args):
                 pass
@@ -40,7 +41,10 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(monkeypatch):
+    """A local receiver; loopback is allowed explicitly, as an intranet deployment would."""
+    monkeypatch.setenv("PAPERWIRE_OUTBOUND_ALLOW", "127.0.0.1")
+    get_settings.cache_clear()
     r = Receiver()
     r.thread.start()
     yield r
@@ -131,3 +135,21 @@ def test_send_test_records_history(db, papers, receiver):
     assert send_test(db, hook_id).ok
     [row] = _history(db)
     assert row.period_key.startswith("test:") and row.status == "sent"
+
+
+def test_history_keeps_the_status_never_the_response_body(db, papers, receiver):
+    hook_id, _ = _hook(db, receiver.url)
+    receiver.statuses.extend([404])
+    result = send_test(db, hook_id)
+    [row] = _history(db)
+    assert not result.ok and row.response_code == 404 and row.error == "HTTP 404"
+    assert "SECRET" not in (result.error or "")
+
+
+def test_without_the_allow_list_a_stored_loopback_hook_is_refused_not_posted(db, papers, receiver, monkeypatch):
+    hook_id, _ = _hook(db, receiver.url)
+    monkeypatch.delenv("PAPERWIRE_OUTBOUND_ALLOW")
+    get_settings.cache_clear()
+    result = send_test(db, hook_id)
+    assert not result.ok and result.permanent and result.error.startswith("refused:")
+    assert receiver.requests == []

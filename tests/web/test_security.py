@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from paperwire.web.app import create_app
@@ -76,3 +77,67 @@ def test_admin_hides_paper_and_comment_and_bans_user(client, site_db):
     assert "Diffusion models" not in client.get("/date/2024-03-13").text
     r = client.post("/papers/2403.00002/comments", data={"body": "more spam", "csrf_token": token})
     assert r.status_code == 403 and "banned" in r.text
+
+
+HEADERS = {"x-content-type-options": "nosniff", "x-frame-options": "DENY", "referrer-policy": "same-origin"}
+
+
+@pytest.mark.parametrize("path", ["/", "/docs", "/redoc", "/openapi.json", "/api/daily_papers", "/feeds/trending.rss",
+                                  "/static/style.css", "/login", "/no-such-page", "/api/no-such-thing"])
+def test_every_route_has_the_security_headers(client, path):
+    r = client.get(path)
+    for name, value in HEADERS.items():
+        assert r.headers.get(name) == value, (path, name)
+    csp = r.headers["content-security-policy"]
+    for directive in ("default-src 'self'", "script-src 'self'", "frame-ancestors 'none'"):
+        assert directive in csp, (path, directive)
+    assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+
+
+def test_templates_have_no_inline_scripts_or_handlers():
+    """``script-src 'self'`` would block them: everything runs from /static."""
+    import re
+
+    from paperwire.web.deps import TEMPLATES_DIR
+
+    for template in TEMPLATES_DIR.rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), template
+        assert not re.search(r"\son[a-z]+\s*=", text), template
+        assert "javascript:" not in text, template
+
+
+def _boom_app(site_db):
+    from paperwire.web.app import create_app
+
+    app = create_app(site_db)
+
+    def boom():
+        raise RuntimeError("secret internals /etc/paperwire")
+
+    app.add_api_route("/boom", boom)
+    app.add_api_route("/api/boom", boom)
+    return app
+
+
+def test_errors_are_uniform_html_for_pages_and_json_for_api_and_feeds(site_db):
+    from fastapi.testclient import TestClient
+
+    with TestClient(_boom_app(site_db)) as client:
+        cases = [("GET", "/no-such-page", 404), ("DELETE", "/login", 405), ("GET", "/boom", 500),
+                 ("GET", "/date/not-a-date", None)]
+        for method, path, status in cases:
+            r = client.request(method, path)
+            if status:
+                assert r.status_code == status, path
+            assert r.status_code >= 400 and "text/html" in r.headers["content-type"], path
+            assert "Traceback" not in r.text and "secret internals" not in r.text
+            assert r.headers["content-security-policy"]
+        api_cases = [("GET", "/api/no-such-thing", 404), ("DELETE", "/api/daily_papers", 405),
+                     ("GET", "/api/boom", 500), ("GET", "/api/daily_papers?limit=nope", 422),
+                     ("GET", "/feeds/trending.xyz", 404), ("POST", "/feeds/trending.rss", 405)]
+        for method, path, status in api_cases:
+            r = client.request(method, path)
+            assert r.status_code == status, (path, r.status_code)
+            assert set(r.json()) == {"error", "detail"}, path
+            assert "secret internals" not in r.text

@@ -90,8 +90,12 @@ def worker(
     PAPERWIRE_JOB_INTERVALS, PAPERWIRE_DIGEST_SEND_HOUR). See `paperwire status`.
     """
     from paperwire.logs import configure_logging
+    from paperwire.secret_key import startup_problem
     from paperwire.worker.runner import run_worker
 
+    if problem := startup_problem():
+        console.print(f"error: {problem}", markup=False, highlight=False)
+        raise typer.Exit(2)
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
     database = open_database(db or settings.database_url)

@@ -60,7 +60,7 @@ def delivery_config() -> DeliveryConfig:
             timeout=s.smtp_timeout,
         ),
         base_url=s.base_url.rstrip("/"),
-        secret_key=s.secret_key,
+        secret_key=s.signing_key(),
         send_hour=s.digest_send_hour,
         poll_seconds=s.worker_poll_seconds,
         smtp_retries=s.smtp_retries,

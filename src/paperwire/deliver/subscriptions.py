@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from paperwire.outbound import OutboundPolicy, OutboundRefused, check_syntax
 from paperwire.deliver.tokens import hash_feed_token, new_feed_token, new_webhook_secret
 from paperwire.store.delivery import (
     FREQUENCIES, WEBHOOK_FORMATS, FeedToken, Subscription, SubscriptionChange, Webhook, WebhookDelivery,
@@ -245,10 +246,15 @@ def feed_token_user(session: Session, token: str) -> int | None:
 
 # -- webhooks ----------------------------------------------------------------
 def check_webhook_url(url: str) -> str:
+    """Refuse non-http(s) URLs and, before any DNS, private or local targets (SSRF)."""
     url = (url or "").strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
         raise DeliveryError("A webhook URL must be an http:// or https:// address.")
+    try:
+        check_syntax(url, OutboundPolicy.from_settings())
+    except OutboundRefused as exc:
+        raise DeliveryError(f"This webhook URL is not allowed: {exc}") from None
     return url
 
 

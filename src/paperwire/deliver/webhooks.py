@@ -8,7 +8,9 @@ is signed::
     X-Paperwire-Timestamp: 1723456789
     X-Paperwire-Signature: sha256=HEX(HMAC_SHA256(secret, "<timestamp>." + body))
 
-so a receiver can check both origin and freshness. Connection errors,
+so a receiver can check both origin and freshness. Requests go through
+:func:`paperwire.outbound.guarded_client` (public addresses only, no
+redirects), and only the status code is kept, never the response body. Connection errors,
 timeouts, 429 and 5xx are retried with exponential backoff; other 4xx are
 permanent. Each (webhook, period) is delivered once, claimed like the mail
 send log, and the outcome is kept in ``webhook_deliveries``.
@@ -31,6 +33,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from paperwire.deliver.claims import claim_batch, default_worker_id
 from paperwire.deliver.config import delivery_config
 from paperwire.deliver.digest import Digest, DigestBuilder, period_for
+from paperwire.outbound import OutboundRefused, guarded_client
 from paperwire.store.db import Database
 from paperwire.store.delivery import SEND_EMPTY, SEND_FAILED, SEND_PENDING, SEND_SENT, Subscription, Webhook, WebhookDelivery
 from paperwire.store.papers import utcnow
@@ -107,7 +110,7 @@ def post_signed(url: str, secret: str, payload: dict, *, client: httpx.Client | 
     retries = max(1, cfg.webhook_retries if retries is None else retries)
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     own = client is None
-    client = client or httpx.Client(timeout=cfg.webhook_timeout, follow_redirects=False)
+    client = client or guarded_client(timeout=cfg.webhook_timeout)
     delay, result = backoff, PostResult(False, None, "not attempted", 0)
     try:
         for attempt in range(1, retries + 1):
@@ -117,14 +120,19 @@ def post_signed(url: str, secret: str, payload: dict, *, client: httpx.Client | 
                        "X-Paperwire-Event": "digest", "X-Paperwire-Delivery": delivery_id}
             try:
                 response = client.post(url, content=body, headers=headers)
+            except OutboundRefused as exc:
+                return PostResult(False, None, f"refused: {exc}", attempt, permanent=True)
             except httpx.HTTPError as exc:
-                result = PostResult(False, None, f"{type(exc).__name__}: {exc}", attempt)
+                # The exception's class only: its text (errno, resolver detail) would make
+                # the history a port-scanning oracle.
+                result = PostResult(False, None, f"{type(exc).__name__}", attempt)
             else:
                 code = response.status_code
                 if 200 <= code < 300:
                     return PostResult(True, code, None, attempt)
                 retryable = code >= 500 or code in (408, 429)
-                result = PostResult(False, code, f"HTTP {code}: {response.text[:200]}", attempt, permanent=not retryable)
+                # Status only: the body of a response is never read back to the user.
+                result = PostResult(False, code, f"HTTP {code}", attempt, permanent=not retryable)
                 if not retryable:
                     return result
             if attempt < retries:

@@ -248,14 +248,31 @@ def user_tokens(session: Session, user: User) -> list[ApiToken]:
 
 def rate_limited(session: Session, key: str, *, limit: int, window: timedelta) -> bool:
     """Record an attempt for ``key``; True when ``limit`` attempts in ``window`` were exceeded."""
+    return rate_wait(session, key, limit=limit, window=window) > 0
+
+
+def rate_wait(session: Session, key: str, *, limit: int, window: timedelta, record: bool = True) -> float:
+    """Seconds until ``key`` may try again (0: allowed now, and recorded when ``record``).
+
+    A refused attempt is not recorded, so a client that keeps hammering
+    does not extend its own wait forever nor grow the table.
+    """
     now = utcnow()
     since = now - window
     session.execute(delete(RateAttempt).where(RateAttempt.key == key, RateAttempt.created_at < since))
     count = session.scalar(select(func.count()).where(RateAttempt.key == key, RateAttempt.created_at >= since)) or 0
     if count >= limit:
-        return True
-    session.add(RateAttempt(key=key, created_at=now))
-    return False
+        oldest = session.scalar(select(func.min(RateAttempt.created_at)).where(
+            RateAttempt.key == key, RateAttempt.created_at >= since))
+        return max(1.0, ((oldest or now) + window - now).total_seconds())
+    if record:
+        session.add(RateAttempt(key=key, created_at=now))
+    return 0.0
+
+
+def record_attempt(session: Session, key: str) -> None:
+    """Count one attempt for ``key`` (e.g. a failed login, checked earlier with ``record=False``)."""
+    session.add(RateAttempt(key=key, created_at=utcnow()))
 
 
 # --- votes -----------------------------------------------------------------

@@ -329,7 +329,7 @@ def submit(request: Request, payload: SubmitIn, user: User = Depends(api_writer)
     try:
         result = submit_paper(db, user, payload.id)
     except SubmitError as exc:
-        raise HTTPException(exc.status, exc.message) from exc
+        raise HTTPException(exc.status, exc.message, headers=exc.headers) from exc
     invalidate(request)
     with db.session() as session:
         paper = session.merge(result.paper)

@@ -1,27 +1,34 @@
 """The web application factory: routers, static files, middleware, errors.
 
 ``paperwire serve`` runs ``uvicorn paperwire.web.app:create_app --factory``.
-Errors under ``/api`` are JSON ``{"error": ..., "detail": ...}``; everywhere
-else they are a readable HTML page with the same status code.
+Errors under ``/api`` and ``/feeds`` are JSON ``{"error": ..., "detail": ...}``;
+everywhere else they are a readable HTML page with the same status code. An
+unexpected exception is logged and answered with such a 500 page: no
+traceback ever reaches the client. Every response carries the security
+headers (CSP, nosniff, Referrer-Policy, X-Frame-Options), /docs included.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from paperwire.settings import get_settings
 from paperwire.store.db import Database, open_database
 from paperwire.web.cache import PageCache
-from paperwire.web.deps import render
+from paperwire.web.deps import limit_writes, render
 from paperwire.web.security import CSRF_COOKIE, cookie_secure
 
+log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 _REASONS = {400: "Bad request", 401: "Log in required", 403: "Forbidden", 404: "Not found",
             405: "Method not allowed", 422: "Invalid input", 429: "Too many requests", 500: "Server error"}
@@ -32,28 +39,39 @@ _CSP = (
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    """Machine clients (API, feed readers) get JSON errors."""
+    return request.url.path.startswith(("/api/", "/feeds/"))
 
 
-def _error_response(request: Request, status: int, message: str, detail=None) -> Response:
+def _error_response(request: Request, status: int, message: str, detail=None, headers=None) -> Response:
     if _is_api(request):
-        return JSONResponse({"error": message, "detail": detail}, status_code=status)
-    return render(request, "error.html", status_code=status, status=status,
-                  title=_REASONS.get(status, "Error"), message=message)
+        response = JSONResponse({"error": message, "detail": detail}, status_code=status)
+    else:
+        try:
+            response = render(request, "error.html", status_code=status, status=status,
+                              title=_REASONS.get(status, "Error"), message=message)
+        except Exception:  # noqa: BLE001 — the page must not fail the error page (e.g. database down)
+            log.exception("error page for %s failed", request.url.path)
+            response = HTMLResponse(f"<!doctype html><title>{status}</title><h1>{status}</h1>", status_code=status)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    # Plain ``def``: rendering reads the database, so Starlette runs these in its threadpool.
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException):
+    def http_error(request: Request, exc: StarletteHTTPException):
         message = exc.detail if isinstance(exc.detail, str) else _REASONS.get(exc.status_code, "Error")
         if exc.status_code == 404 and exc.detail == "Not Found":
             message = "There is nothing at this address."
         if exc.status_code == 401 and not _is_api(request) and request.method == "GET":
             return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-        return _error_response(request, exc.status_code, message, None if isinstance(exc.detail, str) else exc.detail)
+        return _error_response(request, exc.status_code, message, None if isinstance(exc.detail, str) else exc.detail,
+                               headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError):
+    def validation_error(request: Request, exc: RequestValidationError):
         problems = [
             {"loc": [str(p) for p in err.get("loc", ())], "msg": err.get("msg", "")} for err in exc.errors()
         ]
@@ -64,6 +82,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 def create_app(db: Database | None = None) -> FastAPI:
     """Build the site and API around ``db`` (default: the configured database)."""
     settings = get_settings()
+    settings.signing_key()  # fail now, not on the first signed cookie
     app = FastAPI(
         title="paperwire",
         version="0.1.0",
@@ -71,9 +90,20 @@ def create_app(db: Database | None = None) -> FastAPI:
         "Authenticate with a session cookie (plus X-CSRF-Token for writes) or `Authorization: Bearer <token>`.",
         docs_url="/docs",
         redoc_url=None,
+        dependencies=[Depends(limit_writes)],
     )
     app.state.db = db or open_database(settings.database_url)
     app.state.page_cache = PageCache(ttl=5.0)
+
+    @app.middleware("http")
+    async def server_errors(request: Request, call_next):
+        """Inside ``security_headers``, so the 500 page gets the headers too."""
+        try:
+            return await call_next(request)
+        except Exception:  # noqa: BLE001 — logged here; the client sees a plain 500 page
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            return await run_in_threadpool(_error_response, request, 500,
+                                           "Something went wrong on our side. It was logged; please try again later.")
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -84,12 +114,15 @@ def create_app(db: Database | None = None) -> FastAPI:
                                 secure=cookie_secure(request), max_age=60 * 60 * 24 * 365)
         response.headers.setdefault("x-content-type-options", "nosniff")
         response.headers.setdefault("referrer-policy", "same-origin")
-        if not request.url.path.startswith("/docs"):
-            response.headers.setdefault("content-security-policy", _CSP)
-            response.headers.setdefault("x-frame-options", "DENY")
+        response.headers.setdefault("content-security-policy", _CSP)
+        response.headers.setdefault("x-frame-options", "DENY")
         return response
 
     _install_error_handlers(app)
+    if settings.forwarded_allow_ips.strip():
+        # Outermost: the client address everything else sees (rate limits) is the one a
+        # configured proxy vouches for; anyone else's X-Forwarded-For is ignored.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     from paperwire.web import api, api_foryou, routes_delivery

@@ -19,7 +19,9 @@ from markupsafe import Markup
 from paperwire.store.community import User, session_user, verify_api_token
 from paperwire.store.db import Database
 from paperwire.web.card_facts import paper_links
-from paperwire.web.security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, check_csrf, make_csrf_token
+from paperwire.web.security import (
+    CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, check_csrf, enforce_limits, limit_keys, make_csrf_token, write_action,
+)
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 #: Autoescape on for every template: titles, abstracts and comments are user text.
@@ -118,6 +120,15 @@ def require_admin(user: User = Depends(require_user)) -> User:
     if not user.is_admin:
         raise HTTPException(403, "Only administrators can do that.")
     return user
+
+
+def limit_writes(request: Request) -> None:
+    """App-wide dependency: every write counts against its limit, per account and per address."""
+    action = write_action(request.method, request.url.path)
+    if action is None:
+        return
+    user = current_user(request)
+    enforce_limits(get_db(request), action, limit_keys(request, f"#{user.id}" if user else None))
 
 
 def csrf_token(request: Request) -> str:

@@ -1,4 +1,8 @@
-"""Sign up, log in and log out (rate-limited, CSRF-protected forms)."""
+"""Sign up, log in and log out (rate-limited, CSRF-protected forms).
+
+Sign-ups count against the app-wide write limit; logins against their own,
+which counts failures only, per address and per account name.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from paperwire.deliver.verification import request_address
 from paperwire.store.community import CommunityError, authenticate, create_user, end_session, start_session
 from paperwire.store.db import Database
 from paperwire.web.deps import get_db, render, verify_csrf
-from paperwire.web.security import SESSION_COOKIE, cookie_secure, enforce_rate_limit
+from paperwire.web.security import SESSION_COOKIE, cookie_secure, enforce_login_limit, record_login_failure
 from paperwire.web.views.papers import safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -48,7 +52,6 @@ def signup(
     The answer is the same whether or not the address is registered: its
     owner gets a notice mail instead of a link, under the same limits.
     """
-    enforce_rate_limit(db, request, "signup")
     target = safe_next(next, "/")
 
     def again(status: int, error: str) -> Response:
@@ -81,10 +84,11 @@ def login(
     request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/"),
     db: Database = Depends(get_db),
 ) -> Response:
-    enforce_rate_limit(db, request, "login")
+    enforce_login_limit(db, request, username)
     with db.session() as session:
         user = authenticate(session, username, password)
     if user is None:
+        record_login_failure(db, request, username)
         return render(request, "login.html", status_code=401, next=safe_next(next, "/"),
                       error="Wrong username or password.", username=username)
     return _logged_in(request, db, user, _with_msg(safe_next(next, "/"), "loggedin"))

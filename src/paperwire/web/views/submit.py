@@ -26,7 +26,9 @@ def submit(
     try:
         result = submit_paper(db, user, arxiv)
     except SubmitError as exc:
-        return render(request, "submit.html", status_code=exc.status, error=exc.message, value=arxiv)
+        response = render(request, "submit.html", status_code=exc.status, error=exc.message, value=arxiv)
+        response.headers.update(exc.headers or {})
+        return response
     invalidate(request)
     msg = "submitted" if result.created else "already"
     return RedirectResponse(f"/papers/{result.paper.uid}?msg={msg}", status_code=303)
