@@ -25,7 +25,7 @@ from tests.conftest import sqlite_only
 
 @pytest.fixture
 def demo_db(db):
-    load_demo(db, log=lambda *_: None)
+    load_demo(db, log=lambda *_: None, real_days=False)
     return db
 
 
