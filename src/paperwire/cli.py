@@ -289,6 +289,32 @@ def harvest_queue_cmd(
 
 
 @app.command()
+def resolve(
+    limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=1, help="Look up at most this many papers.")] = None,
+    base_url: Annotated[Optional[str], typer.Option("--base-url", help="arXiv API endpoint (default $PAPERWIRE_ARXIV_API_URL).")] = None,
+    delay: Annotated[Optional[float], typer.Option(help="Seconds between requests (default $PAPERWIRE_HARVEST_DELAY).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Find title-only papers (pw-… ids) on arXiv by title and merge them into the real record."""
+    from paperwire.sources.resolve import resolve_titles
+
+    settings = get_settings()
+    database = _open(db)
+    report = resolve_titles(
+        database, base_url=base_url or settings.arxiv_api_url, limit=limit,
+        delay=settings.harvest_delay if delay is None else delay,
+        log=_plain_log, on_changed=_embed_callback(database),
+    )
+    if as_json:
+        _print_json(report.as_dict())
+    else:
+        console.print(report.summary(), markup=False, highlight=False)
+    if report.offline:
+        raise typer.Exit(1)
+
+
+@app.command()
 def search(
     query: Annotated[str, typer.Argument(help='Words, "phrases", -excluded, author:NAME, cat:cs.LG, after:/before:YYYY-MM-DD.')],
     limit: Annotated[int, typer.Option("--limit", "-n", help="Number of results.")] = 10,
