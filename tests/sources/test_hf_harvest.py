@@ -97,7 +97,7 @@ def test_damaged_day_stops_with_url_and_entry_then_skip_invalid_resumes_there(se
     server.requests.clear()
     report = _harvest(db, server, from_date=date(2024, 12, 10), to_date=date(2024, 12, 12), skip_invalid=True)
     assert server.hf_days_requested() == ["2024-12-11", "2024-12-12"]  # resumed at the first day not committed
-    assert report.resumed and report.records == 0
+    assert report.resumed and report.records == 0 and report.empty_days == 0  # damaged, not empty
     assert report.invalid == len(json.loads((LISTS / "2024-12-11.json").read_text())) + len(
         json.loads((LISTS / "2024-12-12.json").read_text()))
     assert load_state(db, state_key(server.base_url)).token is None

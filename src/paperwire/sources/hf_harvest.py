@@ -152,7 +152,7 @@ def harvest_hf(
         try:
             day = start
             while day <= end:
-                records = _fetch_day(client, endpoint, day, skip_invalid, report, log)
+                records, listed = _fetch_day(client, endpoint, day, skip_invalid, report, log)
                 following = day + timedelta(days=1)
                 if day < today and (harvested_until is None or following > harvested_until):
                     harvested_until = following
@@ -165,7 +165,7 @@ def harvest_hf(
                 if on_changed and result.changed_ids:
                     on_changed(result.changed_ids)
                 report.days += 1
-                report.empty_days += not records
+                report.empty_days += not listed
                 report.records += len(records)
                 report.inserted += result.inserted
                 report.updated += result.updated
@@ -182,8 +182,9 @@ def harvest_hf(
 def _fetch_day(
     client: PoliteClient, endpoint: str, day: date, skip_invalid: bool, report: HfHarvestReport,
     log: Callable[[str], None],
-) -> list[PaperRecord]:
-    """The records of one day's list; damaged entries raise or are counted (``skip_invalid``)."""
+) -> tuple[list[PaperRecord], int]:
+    """The records of one day's list and its number of entries; damaged entries
+    raise or are counted (``skip_invalid``)."""
     response = client.get(endpoint, {"date": day.isoformat()})
     source = f"{endpoint}?date={day.isoformat()}"
     try:
@@ -204,4 +205,4 @@ def _fetch_day(
         report.invalid += 1
         report.errors.append(str(error))
         log(f"skipped: {error}")
-    return [item for item in items if isinstance(item, PaperRecord)]
+    return [item for item in items if isinstance(item, PaperRecord)], len(items)
