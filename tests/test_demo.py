@@ -74,6 +74,7 @@ def _home_shows_the_latest_day_with_papers_not_an_empty_today(db):
         home = client.get("/")
         assert home.status_code == 200
         assert "January 9, 2026" in home.text and "153 papers" in home.text and "/papers/" in home.text
+        assert "Nothing has been featured today yet; this is the latest day with papers." in home.text
         day = client.get("/date/2025-12-31")
         top = json.loads(LAST_LIST.read_text())[0]["paper"]["title"]
         assert html.escape(" ".join(top.split()), quote=False) in day.text
@@ -116,3 +117,14 @@ def test_title_only_page_papers_merge_into_the_real_hugging_face_record(db):
     kaggle = {title_key(r.title) for r in read_path(demo_folder() / "arxiv-metadata-sample.jsonl")}
     bundled = {title_key(r.title) for f in HF_DIR.glob("*.json") for r in read_path(f)}
     assert not page_keys & kaggle and not page_keys & bundled
+
+
+def test_home_on_a_day_with_papers_today_has_no_note(db):
+    from paperwire.records import PaperRecord
+    from paperwire.store.papers import upsert_papers, utcnow
+
+    with db.session() as s:
+        upsert_papers(s, [PaperRecord(title="Featured today", featured_on=utcnow().date(), upvotes=1, source="test")])
+    with TestClient(create_app(db)) as client:
+        home = client.get("/").text
+    assert "Featured today" in home and "Nothing has been featured today" not in home
