@@ -85,7 +85,7 @@ def quality(args) -> dict[str, list[float]]:
     from paperwire.store.models import Paper
 
     db = open_database()
-    load_demo(db, log=lambda *_: None)
+    load_demo(db, log=lambda *_: None, real_days=False)
     with db.session() as session:
         papers = list(session.scalars(select(Paper).order_by(Paper.id)))
     labelled = {p.id: p.primary_category.split(".")[0] for p in papers if p.primary_category}

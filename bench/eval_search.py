@@ -110,7 +110,7 @@ def build_demo_db(folder: Path):
     from paperwire.store.db import open_database
 
     db = open_database(f"sqlite:///{folder / 'eval.db'}")
-    load_demo(db, log=lambda *_: None)
+    load_demo(db, log=lambda *_: None, real_days=False)
     return db
 
 

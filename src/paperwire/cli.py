@@ -28,7 +28,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-harvest_app = typer.Typer(help="Harvest papers from arXiv over the network (polite, resumable).", no_args_is_help=True)
+harvest_app = typer.Typer(help="Harvest papers from arXiv and Hugging Face over the network (polite, resumable).", no_args_is_help=True)
 app.add_typer(harvest_app, name="harvest")
 
 
@@ -178,13 +178,13 @@ def _plain_log(message: str) -> None:
     console.print(message, markup=False, highlight=False)
 
 
-def _parse_date(value: str | None) -> date | None:
+def _parse_date(value: str | None, option: str = "--from") -> date | None:
     if value is None:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise typer.BadParameter(f"expected a date like 2024-01-31, got {value!r}", param_hint="--from") from exc
+        raise typer.BadParameter(f"expected a date like 2024-01-31, got {value!r}", param_hint=option) from exc
 
 
 @contextmanager
@@ -260,6 +260,36 @@ def harvest_oai_cmd(
     _print_json(report.as_dict()) if as_json else console.print(report.summary())
 
 
+@harvest_app.command("hf")
+def harvest_hf_cmd(
+    from_date: Annotated[Optional[str], typer.Option("--from", help="First day YYYY-MM-DD (default: after the last harvested day).")] = None,
+    to_date: Annotated[Optional[str], typer.Option("--to", help="Last day YYYY-MM-DD (default: today, UTC).")] = None,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Report and skip damaged entries instead of stopping.")] = False,
+    base_url: Annotated[Optional[str], typer.Option("--base-url", help="Hugging Face (default $PAPERWIRE_HF_BASE_URL).")] = None,
+    delay: Annotated[Optional[float], typer.Option(help="Seconds between requests (default $PAPERWIRE_HARVEST_DELAY).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Harvest Hugging Face Daily Papers, one request per day (incremental, resumable)."""
+    from paperwire.sources.hf_harvest import harvest_hf
+
+    settings = get_settings()
+    database = _open(db)
+    with _harvest_errors(), _embedding(database) as on_changed:
+        report = harvest_hf(
+            database,
+            base_url=base_url or settings.hf_base_url,
+            from_date=_parse_date(from_date),
+            to_date=_parse_date(to_date, "--to"),
+            delay=settings.harvest_delay if delay is None else delay,
+            skip_invalid=skip_invalid,
+            first_days=settings.hf_first_harvest_days,
+            log=_plain_log,
+            on_changed=on_changed,
+        )
+    _print_json(report.as_dict()) if as_json else console.print(report.summary())
+
+
 @harvest_app.command("queue")
 def harvest_queue_cmd(
     base_url: Annotated[Optional[str], typer.Option("--base-url", help="API endpoint (default $PAPERWIRE_ARXIV_API_URL).")] = None,
@@ -279,6 +309,33 @@ def harvest_queue_cmd(
             on_changed=on_changed,
         )
     _print_json(report.as_dict()) if as_json else console.print(report.summary())
+
+
+@app.command()
+def resolve(
+    limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=1, help="Look up at most this many papers.")] = None,
+    base_url: Annotated[Optional[str], typer.Option("--base-url", help="arXiv API endpoint (default $PAPERWIRE_ARXIV_API_URL).")] = None,
+    delay: Annotated[Optional[float], typer.Option(help="Seconds between requests (default $PAPERWIRE_HARVEST_DELAY).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Find title-only papers (pw-… ids) on arXiv by title and merge them into the real record."""
+    from paperwire.sources.resolve import resolve_titles
+
+    settings = get_settings()
+    database = _open(db)
+    with _embedding(database) as on_changed:
+        report = resolve_titles(
+            database, base_url=base_url or settings.arxiv_api_url, limit=limit,
+            delay=settings.harvest_delay if delay is None else delay,
+            log=_plain_log, on_changed=on_changed,
+        )
+    if as_json:
+        _print_json(report.as_dict())
+    else:
+        console.print(report.summary(), markup=False, highlight=False)
+    if report.offline:
+        raise typer.Exit(1)
 
 
 @app.command()

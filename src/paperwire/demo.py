@@ -1,10 +1,23 @@
-"""The bundled demo corpus: five Daily-Papers pages and 200 Kaggle records,
-plus a few demo accounts, votes, comments and a saved library so that every
-page of the demo site has something to show."""
+"""The bundled demo corpus: five Daily-Papers pages, 200 Kaggle records and
+the real Hugging Face Daily Papers lists of the last 60 days we have
+(2025-11-01 to 2025-12-31, ``data/demo/hf-daily/``, with their real authors,
+arXiv ids, upvotes and comment counts), plus a few demo accounts, votes,
+comments and a saved library so that every page of the demo site has
+something to show.
+
+The pages show their day without a year; the file dates of a checkout say
+nothing, so the demo reads them as saved on :data:`PAGES_SAVED_ON`, the
+earliest day consistent with their content (page 004 shows "Jan 9" and
+lists papers up to Sep 25, 2025, so it was saved on 2026-01-09 or later).
+
+The older files are imported first, so the papers of the original
+451-paper corpus keep their ids; ``real_days=False`` loads only those (the
+search and recommendation evaluations are measured on that corpus)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
@@ -17,17 +30,29 @@ from paperwire.store.db import Database
 from paperwire.web.demo_users import load_demo_community
 
 
-def demo_files() -> list[Path]:
-    folder = Path(str(resources.files("paperwire") / "data" / "demo"))
-    return sorted(p for p in folder.iterdir() if p.suffix in {".txt", ".jsonl"})
+PAGES_SAVED_ON = date(2026, 1, 9)
 
 
-def load_demo(db: Database, log: Callable[[str], object] = print) -> str:
+def demo_folder() -> Path:
+    return Path(str(resources.files("paperwire") / "data" / "demo"))
+
+
+def demo_files(*, real_days: bool = True) -> list[Path]:
+    """Pages and the Kaggle sample, then (``real_days``) the daily lists, oldest first."""
+    folder = demo_folder()
+    files = sorted(p for p in folder.iterdir() if p.suffix in {".txt", ".jsonl"})
+    if real_days:
+        files += sorted((folder / "hf-daily").glob("*.json"))
+    return files
+
+
+def load_demo(db: Database, log: Callable[[str], object] = print, *, real_days: bool = True) -> str:
     """Import the demo corpus (safe to run again: nothing is duplicated)."""
     inserted = updated = 0
     changed: list[int] = []
-    for path in demo_files():
-        report = import_items(db, read_path(path), on_changed=changed.extend)
+    for path in demo_files(real_days=real_days):
+        options = {"saved_on": PAGES_SAVED_ON} if path.suffix == ".txt" else {}
+        report = import_items(db, read_path(path, **options), on_changed=changed.extend)
         inserted += report.result.inserted
         updated += report.result.updated
     if changed:

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     harvest_delay: float = 3.0
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
     oai_base_url: str = "https://oaipmh.arxiv.org/oai"
+    #: Hugging Face, for ``paperwire harvest hf`` (``{hf_base_url}/api/daily_papers?date=…``).
+    hf_base_url: str = "https://huggingface.co"
+    #: Days a first ``harvest hf`` without ``--from`` goes back.
+    hf_first_harvest_days: int = 7
     # Outgoing mail.
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

@@ -29,7 +29,7 @@ def eval_search():
 
 def test_eval_metrics_on_a_subset(db, eval_search):
     E = eval_search
-    load_demo(db, log=lambda *_: None)
+    load_demo(db, log=lambda *_: None, real_days=False)
     docs = E.load_docs(db)
     tfidf = E.TfIdf(docs)
     labelled = [d for d in docs if d.archive][:20]

@@ -16,7 +16,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def demo_db(db, db_url):
-    load_demo(db, log=lambda _msg: None)
+    load_demo(db, log=lambda _msg: None, real_days=False)
     return db_url
 
 

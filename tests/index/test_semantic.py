@@ -24,7 +24,7 @@ from paperwire.store.papers import get_paper, upsert_papers
 
 @pytest.fixture
 def demo_db(db):
-    load_demo(db, log=lambda *_: None)
+    load_demo(db, log=lambda *_: None, real_days=False)
     return db
 
 

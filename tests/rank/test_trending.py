@@ -43,8 +43,8 @@ def test_day_ranking_counts_local_votes_and_breaks_ties(db):
     _feature(db, "Other day", date(2024, 3, 14), upvotes=100)
     entries = trending_titles(db, "day", d)
     assert entries[0] == ("Alpha paper", 5, "alice")
-    # Beta and Gamma tie on votes and comments: the newer paper comes first
-    assert [e[0] for e in entries[1:]] == ["Gamma paper", "Beta paper"]
+    # Beta and Gamma tie on votes: they keep the order they were listed (featured) in
+    assert [e[0] for e in entries[1:]] == ["Beta paper", "Gamma paper"]
     with db.session() as s:
         u1 = create_user(s, "voter1", "password123")
         u2 = create_user(s, "voter2", "password123")
@@ -56,17 +56,17 @@ def test_day_ranking_counts_local_votes_and_breaks_ties(db):
     assert entries[0] == ("Beta paper", 6, None)
 
 
-def test_comments_break_vote_ties(db):
+def test_vote_ties_keep_the_listing_order_comments_do_not_reorder(db):
     d = date(2024, 3, 13)
-    _feature(db, "First", d, upvotes=3, submitted=datetime(2024, 3, 5))
-    _feature(db, "Second", d, upvotes=3, submitted=datetime(2024, 3, 1))
+    _feature(db, "First", d, upvotes=3, submitted=datetime(2024, 3, 1))
+    _feature(db, "Second", d, upvotes=3, submitted=datetime(2024, 3, 5))
     assert [t for t, _, _ in trending_titles(db, "day", d)] == ["First", "Second"]
     with db.session() as s:
         u = create_user(s, "talker", "password123")
         add_comment(s, u, get_paper(s, _uid(db, "Second")), "nice")
     with db.session() as s:
         rows = trending(s, period="day", day=d)
-        assert [(r.paper.title, r.comments) for r in rows] == [("Second", 1), ("First", 0)]
+        assert [(r.paper.title, r.comments) for r in rows] == [("First", 0), ("Second", 1)]
 
 
 def test_week_and_month_group_papers_and_hidden_are_excluded(db):
@@ -177,3 +177,49 @@ def test_hot_filters_before_paging(db):
         # the order of what is left is the anonymous order, with the filtered papers taken out
         assert [e.paper.title for e in anonymous if e.paper.title.startswith("Paper number")][3:] == \
             [e.paper.title for e in first + second]
+
+
+def test_entries_keep_source_and_local_counts_apart(db):
+    """The rule: rank by source upvotes + local upvotes; both parts stay visible."""
+    d = date(2025, 12, 1)
+    with db.session() as s:
+        upsert_papers(s, [PaperRecord(title="From the Hub", arxiv_id="2512.00001", featured_on=d, upvotes=92,
+                                      num_comments=5, source="hf-daily"),
+                          PaperRecord(title="Runner up", arxiv_id="2512.00002", featured_on=d, upvotes=94,
+                                      num_comments=0, source="hf-daily")])
+    with db.session() as s:
+        paper = get_paper(s, "2512.00001")
+        for name in ("voter1", "voter2", "voter3"):
+            vote(s, create_user(s, name, "password123"), paper)
+        add_comment(s, create_user(s, "writer", "password123"), paper, "Interesting.")
+    with db.session() as s:
+        top, second = trending(s, period="day", day=d)
+        hot_top = hot(s, now=datetime(2025, 12, 2))[0]
+    for entry in (top, hot_top):
+        assert entry.paper.title == "From the Hub"  # 92 + 3 beats 94 + 0
+        assert (entry.source_upvotes, entry.local_upvotes, entry.upvotes) == (92, 3, 95)
+        assert (entry.source_comments, entry.local_comments, entry.comments) == (5, 1, 6)
+    assert (second.source_upvotes, second.local_upvotes, second.upvotes) == (94, 0, 94)
+
+
+@pytest.mark.parametrize("day", ["2025-12-01", "2025-11-13", "2024-06-04"])
+def test_a_real_days_page_is_in_the_order_huggingface_listed_it(db, day):
+    """HF lists are ordered by upvotes, ties in the list's own order: the day page keeps it."""
+    import json
+
+    from tests.conftest import SHARED_CORPUS
+
+    path = SHARED_CORPUS / "hf-daily-papers" / f"{day}.json"
+    if not path.exists():
+        pytest.skip("needs ../shared/corpus/hf-daily-papers")
+    from paperwire.sources.formats import read_path
+    from paperwire.sources.importer import import_items
+
+    import_items(db, read_path(path))
+    entries = json.loads(path.read_text())
+    upvotes = [e["paper"]["upvotes"] for e in entries]
+    assert upvotes == sorted(upvotes, reverse=True) and len(set(upvotes)) < len(upvotes)  # ties to keep
+    with db.session() as s:
+        ranked = trending(s, period="day", day=date.fromisoformat(day), limit=500)
+    assert [e.paper.title for e in ranked] == [" ".join(e["paper"]["title"].split()) for e in entries]
+    assert [e.source_upvotes for e in ranked] == upvotes

@@ -3,7 +3,12 @@
 It listens on 127.0.0.1 (free port) in a background thread and answers in the
 upstream formats: ``/api/query`` (Atom, ``search_query`` or ``id_list``,
 paged with ``start``/``max_results``, newest first) and ``/oai``
-(``ListRecords`` in ``arXiv``/``arXivRaw``, paged with resumption tokens).
+(``ListRecords`` in ``arXiv``/``arXivRaw``, paged with resumption tokens),
+and Hugging Face's ``/api/daily_papers?date=YYYY-MM-DD``, replaying saved
+lists byte for byte from ``hf_daily_dir`` (``D.json``; a day without a file
+is ``[]``, as Hugging Face answers for a day nobody featured anything).
+Title searches (``search_query=ti:"..."``) can be given canned Atom bodies
+with ``atom_responses`` (a callable from the query to bytes or None).
 Faults can be queued (503 + Retry-After, 500, dropped connection, an OAI
 error, broken XML) and every request is recorded.
 
@@ -22,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 from xml.sax.saxutils import escape, quoteattr
 
@@ -64,7 +70,7 @@ class Fault:
     ``"api-error"`` (HTTP 400 with the arXiv API's error entry carrying
     ``message``), ``"malformed"`` (broken XML), ``"empty-page"`` (an arXiv API
     page with the right ``totalResults`` but no entries, as arXiv sometimes
-    answers).
+    answers), ``"truncated-json"`` (a JSON body cut off mid-way).
     """
 
     kind: str
@@ -85,9 +91,14 @@ class RecordedRequest:
 class UpstreamServer:
     """Fake arXiv API + OAI-PMH server (see the module docstring)."""
 
-    def __init__(self, papers: list[FakePaper] | None = None, *, page_size: int = 2):
+    def __init__(
+        self, papers: list[FakePaper] | None = None, *, page_size: int = 2,
+        hf_daily_dir: Path | None = None, atom_responses: Callable[[str], bytes | None] | None = None,
+    ):
         self.papers: list[FakePaper] = list(papers or [])
         self.page_size = page_size
+        self.hf_daily_dir = hf_daily_dir
+        self.atom_responses = atom_responses
         self.faults: list[Fault] = []
         self.requests: list[RecordedRequest] = []
         self._tokens: dict[str, tuple[list[FakePaper], str, int]] = {}
@@ -123,6 +134,10 @@ class UpstreamServer:
     @property
     def oai_url(self) -> str:
         return self.base_url + "/oai"
+
+    def hf_days_requested(self) -> list[str]:
+        """The ``date`` of every ``/api/daily_papers`` request, in order."""
+        return [r.params.get("date", "") for r in self.requests_to("/api/daily_papers")]
 
     def add_fault(self, kind: str, **options) -> Fault:
         fault = Fault(kind, **options)
@@ -175,6 +190,8 @@ class UpstreamServer:
                 return status, {"Content-Type": "application/atom+xml; charset=utf-8"}, body
             if request.path == "/oai":
                 return 200, {"Content-Type": "text/xml; charset=utf-8"}, self._oai(request.params)
+            if request.path == "/api/daily_papers" and self.hf_daily_dir is not None:
+                return self._hf_daily(request.params)
             return 404, {"Content-Type": "text/plain"}, b"not found"
 
     def _fault_response(self, fault: Fault) -> tuple[int, dict[str, str], bytes]:
@@ -190,10 +207,26 @@ class UpstreamServer:
             return 400, {"Content-Type": "application/atom+xml"}, _atom_feed([], 1, 0, 1, error=fault.message)
         if fault.kind == "malformed":
             return 200, {"Content-Type": "text/xml"}, b"<?xml version='1.0'?><OAI-PMH><ListRecords><record>"
+        if fault.kind == "truncated-json":
+            return 200, {"Content-Type": "application/json"}, b'[{"paper": {"id": "2501.0'
         raise ValueError(f"unknown fault kind {fault.kind!r}")
+
+    # -- Hugging Face daily papers --------------------------------------
+    def _hf_daily(self, params: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        json_type = {"Content-Type": "application/json; charset=utf-8"}
+        try:
+            day = date.fromisoformat(params.get("date", ""))
+        except ValueError:
+            return 400, json_type, b'{"error": "Invalid date"}'
+        saved = self.hf_daily_dir / f"{day.isoformat()}.json"
+        return 200, json_type, saved.read_bytes() if saved.is_file() else b"[]"
 
     # -- arXiv API (Atom) -------------------------------------------------
     def _api(self, params: dict[str, str], *, entries: bool = True) -> tuple[int, bytes]:
+        if self.atom_responses is not None and params.get("search_query"):
+            canned = self.atom_responses(params["search_query"])
+            if canned is not None:
+                return 200, canned
         start = int(params.get("start", "0") or 0)
         size = int(params.get("max_results", "10") or 10)
         live = [p for p in self.papers if not p.deleted]

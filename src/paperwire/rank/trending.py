@@ -1,22 +1,38 @@
 """Trending papers: daily/weekly/monthly rankings and an all-time "hot" list.
 
-Upvotes of a paper = the upvotes its source reported when it was featured
-(``featured_papers.imported_upvotes``, the largest when featured several
-times in the period) + the votes cast on this site (``votes`` rows).
-Comments count the same way (imported + visible comments here).
+**The trending rule.** Two kinds of votes exist and are kept apart:
 
-Period rankings order by upvotes, then comments, then the newest paper
-(arXiv submission time, else import time), then the internal id, so two runs
-always give the same order. Everything is one SQL statement per call: the
-period's featured rows are aggregated per paper and vote/comment counts come
-from indexed correlated sub-queries, so a day page over a 100k-paper
-catalogue stays in the low milliseconds.
+* *source* upvotes and comments — what the source (Hugging Face) reported
+  when the paper was featured, ``featured_papers.imported_upvotes`` /
+  ``imported_comments`` (the largest when featured several times in the
+  period); re-imports and harvests refresh them;
+* *local* upvotes and comments — votes cast and visible comments written on
+  this instance (``votes`` / ``comments`` rows).
+
+A paper ranks by one score, ``upvotes = source upvotes + local upvotes``
+(each account here counts once, like one account on Hugging Face).
+:class:`TrendingEntry` carries both parts (``source_upvotes``,
+``local_upvotes``, ``source_comments``, ``local_comments``) beside the totals
+``upvotes`` and ``comments`` so pages can say "92 on Hugging Face · 3 here".
+
+Period rankings order by ``upvotes``; ties keep the order in which the papers
+were listed (the earliest featured row first, then the internal id, so two
+runs always give the same order). Hugging Face's lists are ordered by upvotes
+with equal counts in no order we could derive from their fields (checked on
+the 393 real lists: neither comments nor dates), so keeping the list's order
+makes a day page of an imported list exactly the list huggingface.co showed.
+Comments do not break ties: on the real lists they would reorder ~15% of the
+tied groups against the source. Everything is
+one SQL statement per call: the period's featured rows are aggregated per
+paper and vote/comment counts come from indexed correlated sub-queries, so a
+day page over a 100k-paper catalogue stays in the low milliseconds.
 
 Hot ranking (all time), HN-style::
 
     hot = (upvotes + 1) / (age_hours + 2) ** 1.5
 
-where ``age_hours`` is measured from the start (00:00 UTC) of the first day
+with ``upvotes`` the same total (source + local) as above and ``age_hours``
+measured from the start (00:00 UTC) of the first day
 the paper was featured to ``now`` (never negative). The "+1" lets a paper
 without votes still be ordered by age, the "+2" keeps brand-new papers from
 dividing by ~0, and the exponent 1.5 (the "gravity") makes a paper need ever
@@ -49,18 +65,25 @@ from paperwire.store.papers import utcnow
 Period = Literal["day", "week", "month"]
 #: How equal upvotes are ordered: by comments then newest ("activity"), or by
 #: the order the papers were featured ("listed").
-Ties = Literal["activity", "listed"]
 GRAVITY = 1.5
 
 
 @dataclass
 class TrendingEntry:
     paper: Paper
+    #: What the ranking uses: ``source_upvotes + local_upvotes``.
     upvotes: int
+    #: ``source_comments + local_comments``.
     comments: int
     #: The (first) day in the period the paper was featured.
     day: date | None
     submitted_by: str | None
+    #: Upvotes / comments the source reported (Hugging Face's figures).
+    source_upvotes: int = 0
+    source_comments: int = 0
+    #: Votes cast / visible comments written on this instance.
+    local_upvotes: int = 0
+    local_comments: int = 0
 
 
 def period_bounds(period: Period, day: date) -> tuple[date, date]:
@@ -102,14 +125,11 @@ def _submitters(session: Session, paper_ids: list[int], start: date | None, end:
 
 def trending(
     session: Session, *, period: Period, day: date, limit: int = 50, offset: int = 0,
-    where: ColumnElement[bool] | None = None, ties: Ties = "activity",
+    where: ColumnElement[bool] | None = None,
 ) -> list[TrendingEntry]:
     """Papers featured in the period containing ``day``, most upvoted first.
 
     ``where`` (a condition on ``Paper``) drops papers before ranking and paging.
-    ``ties="listed"`` breaks equal upvotes by the order the papers were
-    featured (the source's own list order on import) instead of comments and
-    age — how Hugging Face orders a day, so the API returns its lists as they were.
     """
     start, end = period_bounds(period, day)
     fp = FeaturedPaper
@@ -119,31 +139,36 @@ def trending(
             func.max(fp.imported_upvotes).label("imported_upvotes"),
             func.max(fp.imported_comments).label("imported_comments"),
             func.min(fp.day).label("day"),
-            func.min(fp.id).label("first_row"),
+            # Featured rows are written in the source list's order: the tie-break.
+            func.min(fp.id).label("listed"),
         )
         .where(fp.day.between(start, end))
         .group_by(fp.paper_id)
         .subquery()
     )
     # Labels must not be column names of papers ("comments"): PostgreSQL calls ORDER BY ambiguous.
+    local_votes = _vote_count(agg.c.paper_id).label("local_upvotes")
+    local_comments = _comment_count(agg.c.paper_id).label("local_comments")
     upvotes = (agg.c.imported_upvotes + _vote_count(agg.c.paper_id)).label("total_upvotes")
-    comments = (agg.c.imported_comments + _comment_count(agg.c.paper_id)).label("total_comments")
-    newest = func.coalesce(Paper.submitted_at, Paper.imported_at)
     rows = session.execute(
-        select(Paper, upvotes, comments, agg.c.day)
+        select(Paper, agg.c.imported_upvotes, local_votes, agg.c.imported_comments, local_comments, agg.c.day)
         .join(agg, agg.c.paper_id == Paper.id)
         .where(Paper.hidden.is_(False), _extra(where))
-        .order_by(*(
-            (upvotes.desc(), agg.c.first_row) if ties == "listed"
-            else (upvotes.desc(), comments.desc(), newest.desc(), Paper.id)
-        ))
+        .order_by(upvotes.desc(), agg.c.listed, Paper.id)
         .limit(limit).offset(offset)
     ).all()
     names = _submitters(session, [row[0].id for row in rows], start, end)
     return [
-        TrendingEntry(paper=p, upvotes=int(u or 0), comments=int(c or 0), day=_as_date(d), submitted_by=names.get(p.id))
-        for p, u, c, d in rows
+        _entry(p, su, lu, sc, lc, _as_date(d), names.get(p.id)) for p, su, lu, sc, lc, d in rows
     ]
+
+
+def _entry(paper: Paper, source_up, local_up, source_comments, local_comments, day, submitted_by) -> TrendingEntry:
+    su, lu, sc, lc = (int(v or 0) for v in (source_up, local_up, source_comments, local_comments))
+    return TrendingEntry(
+        paper=paper, upvotes=su + lu, comments=sc + lc, day=day, submitted_by=submitted_by,
+        source_upvotes=su, local_upvotes=lu, source_comments=sc, local_comments=lc,
+    )
 
 
 def count_featured(session: Session, *, period: Period, day: date, where: ColumnElement[bool] | None = None) -> int:
@@ -189,24 +214,24 @@ def hot(
     )
     rows = session.execute(
         select(
-            agg.c.paper_id, agg.c.iu + func.coalesce(votes.c.n, 0), agg.c.ic + func.coalesce(comments.c.n, 0),
+            agg.c.paper_id, agg.c.iu, func.coalesce(votes.c.n, 0), agg.c.ic, func.coalesce(comments.c.n, 0),
             agg.c.day, func.coalesce(Paper.submitted_at, Paper.imported_at),
         )
+        .select_from(agg)
         .join(Paper, and_(Paper.id == agg.c.paper_id, Paper.hidden.is_(False), _extra(where)))
         .outerjoin(votes, votes.c.paper_id == agg.c.paper_id)
         .outerjoin(comments, comments.c.paper_id == agg.c.paper_id)
     ).all()
+    parts = {pid: (su, lu, sc, lc) for pid, su, lu, sc, lc, _, _ in rows}
     scored = (
-        (hot_score(int(up), _as_date(day), now), int(up), int(cm), newest or datetime.min, -pid, pid, _as_date(day))
-        for pid, up, cm, day, newest in rows
+        (hot_score(int(su) + int(lu), _as_date(day), now), int(su) + int(lu), int(sc) + int(lc),
+         newest or datetime.min, -pid, pid, _as_date(day))
+        for pid, su, lu, sc, lc, day, newest in rows
     )
     top = heapq.nlargest(offset + limit, scored)[offset:]
     papers = {p.id: p for p in session.scalars(select(Paper).where(Paper.id.in_([t[5] for t in top])))}
     names = _submitters(session, list(papers), None, None)
-    return [
-        TrendingEntry(paper=papers[pid], upvotes=up, comments=cm, day=day, submitted_by=names.get(pid))
-        for _, up, cm, _, _, pid, day in top
-    ]
+    return [_entry(papers[pid], *parts[pid], day, names.get(pid)) for _, _, _, _, _, pid, day in top]
 
 
 def featured_days(session: Session) -> list[date]:

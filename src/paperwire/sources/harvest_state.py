@@ -12,6 +12,8 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from sqlalchemy.orm import Session
+
 from paperwire.sources.importer import ImportReport
 from paperwire.store.db import Database
 from paperwire.store.models import HarvestState
@@ -83,15 +85,31 @@ def save_state(
 ) -> None:
     """Write the state row: a token marks an unfinished list; none clears it."""
     with db.session() as session:
-        row = session.get(HarvestState, key)
-        if row is None:
-            row = HarvestState(key=key, records=0, updated_at=utcnow())
-            session.add(row)
-        if last_from is not None:
-            row.last_from = last_from
-        row.resumption_token = _encode_token(token, token_started, token_from) if token else None
-        row.records = (row.records or 0) + records
-        row.updated_at = utcnow()
+        write_state(session, key, records=records, last_from=last_from, token=token, token_started=token_started,
+                    token_from=token_from)
+
+
+def write_state(
+    session: Session,
+    key: str,
+    *,
+    records: int = 0,
+    last_from: date | None = None,
+    token: str | None = None,
+    token_started: date | None = None,
+    token_from: date | None = None,
+) -> None:
+    """:func:`save_state` inside the caller's transaction, so a harvester can
+    commit a batch and the point it reached together (all or nothing)."""
+    row = session.get(HarvestState, key)
+    if row is None:
+        row = HarvestState(key=key, records=0, updated_at=utcnow())
+        session.add(row)
+    if last_from is not None:
+        row.last_from = last_from
+    row.resumption_token = _encode_token(token, token_started, token_from) if token else None
+    row.records = (row.records or 0) + records
+    row.updated_at = utcnow()
 
 
 def _encode_token(token: str, started: date | None, since: date | None = None) -> str:

@@ -176,20 +176,22 @@ def _finish(path: Path, entry: _Entry, featured: date) -> PaperRecord | InvalidR
     )
 
 
-def read_pages(path: Path, **_options) -> Iterator[PaperRecord | InvalidRecord]:
+def read_pages(path: Path, *, saved_on: date | None = None, **_options) -> Iterator[PaperRecord | InvalidRecord]:
     """Papers of one saved Daily-Papers page (``.txt``, optionally ``.gz``).
 
     Every paper gets ``featured_on`` = the page day and ``source="dailypapers"``;
     its arXiv id is unknown (the store derives one from the title and merges
     the paper once a richer source brings the id). A title without abstract,
     or an abstract without title, is an :class:`InvalidRecord`; a file with
-    neither a page day nor any entry is one too.
+    neither a page day nor any entry is one too. ``saved_on`` replaces the
+    file's modification day where that is not when the page was saved (files
+    shipped in the package carry their install time).
     """
     month_day, latest, texts = _scan_dates(path)
     if month_day is None and texts == 0:
         yield InvalidRecord(f"{path}:1", "not a Daily-Papers page: no page date and no paper entries found")
         return
-    saved = datetime.fromtimestamp(path.stat().st_mtime).date()
+    saved = saved_on or datetime.fromtimestamp(path.stat().st_mtime).date()
     featured = page_day(month_day, latest, saved)
 
     pending: deque[_Token] = deque()

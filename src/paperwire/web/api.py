@@ -186,7 +186,7 @@ def daily_papers(
                 where = _papers_featured(true(), start, end)
             entries = hot(session, limit=limit, offset=p * limit, where=where)
         elif period:
-            entries = trending(session, period=period, day=day, limit=limit, offset=p * limit, where=where, ties="listed")
+            entries = trending(session, period=period, day=day, limit=limit, offset=p * limit, where=where)
         else:  # a submitter's papers over all days, most recently featured first
             entries = _latest_featured(session, where, limit=limit, offset=p * limit)
         return _daily_out(session, entries, start, end)

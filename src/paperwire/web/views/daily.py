@@ -61,7 +61,7 @@ async def _cached(request: Request, build) -> Response:
     return response
 
 
-def _page(request: Request, period: str, day: date, page: int) -> Response:
+def _page(request: Request, period: str, day: date, page: int, note: str | None = None) -> Response:
     db = request.app.state.db
     days = cached_featured_days(request)
     user = current_user(request)
@@ -94,7 +94,7 @@ def _page(request: Request, period: str, day: date, page: int) -> Response:
         request, "daily.html", entries=entries, voted=voted, period=period, day=day, nav=nav, page=page,
         pages=max(1, -(-total // PAGE_SIZE)), total=total, offset=page * PAGE_SIZE,
         links={"day": f"/date/{day}", "week": f"/week/{week_name(day)}", "month": f"/month/{month_name(day)}"},
-        latest=days[-1] if days else None, saved_ids=saved, splits=splits,
+        latest=days[-1] if days else None, saved_ids=saved, splits=splits, note=note,
     )
 
 
@@ -102,7 +102,11 @@ def _page(request: Request, period: str, day: date, page: int) -> Response:
 async def home(request: Request, p: int = Query(0, ge=0, le=10_000)) -> Response:
     def build() -> Response:
         days = cached_featured_days(request)
-        return _page(request, "day", days[-1] if days else utcnow().date(), p)
+        today = utcnow().date()
+        if not days or days[-1] == today:
+            return _page(request, "day", today, p)
+        # Nothing featured today (yet): the latest day with papers, saying so.
+        return _page(request, "day", days[-1], p, note="Nothing has been featured today yet; this is the latest day with papers.")
 
     return await _cached(request, build)
 
