@@ -66,6 +66,9 @@ MEANING: dict[str, tuple[str, str]] = {
     "harvest_oai_prefix": ("Worker", "Metadata format of scheduled OAI harvests: `arXiv` or `arXivRaw`"),
     "harvest_arxiv_queries": ("Worker", "arXiv API queries the worker harvests on schedule, a JSON list "
                               "(`[\"cat:cs.CL\"]`)"),
+    "hf_base_url": ("Harvesting", "Hugging Face site whose `/api/daily_papers?date=` lists `paperwire harvest hf` reads"),
+    "hf_first_harvest_days": ("Harvesting", "Days back a first `harvest hf` (no `--from`, no earlier run) starts"),
+    "harvest_hf_daily": ("Worker", "Harvest Hugging Face Daily Papers lists from `PAPERWIRE_HF_BASE_URL` on schedule"),
     "job_intervals": ("Worker", "Seconds between runs per job kind, a JSON object overriding the defaults "
                       "(harvest 21600, harvest-queue 900, embed 60, index 60, deliver 60, purge 3600)"),
     "log_format": ("Worker", "Log lines of the worker: `text` or `json` (one object per line)"),

@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     harvest_oai_sets: list[str] = []
     harvest_oai_prefix: str = "arXiv"
     harvest_arxiv_queries: list[str] = []
+    #: Harvest Hugging Face Daily Papers lists (``hf_base_url``) on schedule.
+    harvest_hf_daily: bool = False
     #: Seconds between runs per job kind, e.g. PAPERWIRE_JOB_INTERVALS='{"harvest": 3600}'
     #: (kinds not named keep their defaults: see ``DEFAULT_JOB_INTERVALS``).
     job_intervals: dict[str, float] = {}

@@ -224,3 +224,30 @@ def test_kill_9_of_a_worker_at_any_point_is_repaired_by_the_next_round(db, tmp_p
     assert not embeddings["index_stale"]
     hits = search(db, "synthetic paper topic 5", mode="semantic", limit=3)
     assert hits.mode == "semantic" and hits.hits
+
+
+def test_hugging_face_lists_are_harvested_on_schedule_onto_their_days(db, monkeypatch):
+    from datetime import date
+
+    from paperwire.store.models import FeaturedPaper
+    from tests.conftest import SHARED_CORPUS
+
+    lists = SHARED_CORPUS / "hf-daily-papers"
+    if not lists.is_dir():
+        pytest.skip("needs ../shared/corpus/hf-daily-papers")
+    with UpstreamServer(hf_daily_dir=lists) as server:
+        monkeypatch.setenv("PAPERWIRE_HARVEST_HF_DAILY", "true")
+        monkeypatch.setenv("PAPERWIRE_HF_BASE_URL", server.base_url)
+        monkeypatch.setenv("PAPERWIRE_HF_FIRST_HARVEST_DAYS", str((utcnow().date() - date(2025, 12, 29)).days))
+        get_settings.cache_clear()
+        entries = {e.job: e for e in run_due(db, only="harvest:hf")}
+    assert entries["harvest:hf:daily"].outcome == "ok"
+    expected = {day: len(json.loads((lists / f"{day}.json").read_text(encoding="utf-8")))
+                for day in ("2025-12-29", "2025-12-30", "2025-12-31")}
+    with db.session() as session:
+        days = {}
+        for row in session.scalars(select(FeaturedPaper)):
+            days[row.day.isoformat()] = days.get(row.day.isoformat(), 0) + 1
+    assert days == expected
+    lag = {j["job"]: j for j in status_report(db)["jobs"]}["harvest:hf:daily"]["lag_days"]
+    assert lag is not None and lag <= 1

@@ -38,6 +38,8 @@ class Job:
     name: str
     kind: str
     run: Callable[[Database], JobResult]
+    #: The harvest-state row a harvest keeps (how far behind upstream it is).
+    state_key: str | None = None
 
 
 def _say(job: str) -> Callable[[str], None]:
@@ -61,6 +63,16 @@ def _harvest_arxiv(query: str, settings: Settings) -> Callable[[Database], JobRe
 
         report = harvest_arxiv(db, query=query, from_date=None, base_url=settings.arxiv_api_url,
                                delay=settings.harvest_delay, log=_say(f"harvest:arxiv:{query}"))
+        return JobResult(report.records, report.summary())
+    return run
+
+
+def _harvest_hf(settings: Settings) -> Callable[[Database], JobResult]:
+    def run(db: Database) -> JobResult:
+        from paperwire.sources.hf_harvest import harvest_hf
+
+        report = harvest_hf(db, base_url=settings.hf_base_url, delay=settings.harvest_delay,
+                            first_days=settings.hf_first_harvest_days, log=_say("harvest:hf:daily"))
         return JobResult(report.records, report.summary())
     return run
 
@@ -112,8 +124,19 @@ def _purge(db: Database) -> JobResult:
 
 def scheduled_jobs(settings: Settings) -> list[Job]:
     """Every job the worker runs with these settings, in the order a round runs them."""
-    jobs = [Job(f"harvest:oai:{s}", "harvest", _harvest_oai(s, settings)) for s in settings.harvest_oai_sets]
-    jobs += [Job(f"harvest:arxiv:{q}", "harvest", _harvest_arxiv(q, settings)) for q in settings.harvest_arxiv_queries]
+    from paperwire.sources.hf_harvest import state_key as hf_state_key
+
+    jobs = [
+        Job(f"harvest:oai:{s}", "harvest", _harvest_oai(s, settings),
+            f"oai:{settings.oai_base_url}:{settings.harvest_oai_prefix}:{s}")
+        for s in settings.harvest_oai_sets
+    ]
+    jobs += [
+        Job(f"harvest:arxiv:{q}", "harvest", _harvest_arxiv(q, settings), f"arxiv:{settings.arxiv_api_url}:{q}")
+        for q in settings.harvest_arxiv_queries
+    ]
+    if settings.harvest_hf_daily:
+        jobs.append(Job("harvest:hf:daily", "harvest", _harvest_hf(settings), hf_state_key(settings.hf_base_url)))
     jobs += [
         Job("harvest-queue", "harvest-queue", _harvest_queue(settings)),
         Job("embed", "embed", _embed),

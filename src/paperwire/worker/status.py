@@ -19,16 +19,9 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
-def _harvest_lag(states: dict[str, HarvestState], job: str, today: date) -> int | None:
-    """Days between today and where the job's harvest last ended (None: not a harvest / never ran)."""
-    if not job.startswith("harvest:"):
-        return None
-    _, source, what = job.split(":", 2)
-    for key, state in states.items():
-        kind, rest = key.split(":", 1)
-        if kind == source and rest.endswith(f":{what}") and state.last_from:
-            return (today - state.last_from).days
-    return None
+def _lag_days(state: HarvestState | None, today: date) -> int | None:
+    """Days between today and where a harvest last ended (None: not a harvest, or never finished)."""
+    return (today - state.last_from).days if state is not None and state.last_from else None
 
 
 def status_report(db: Database, *, now: datetime | None = None) -> dict:
@@ -38,7 +31,8 @@ def status_report(db: Database, *, now: datetime | None = None) -> dict:
 
     now = now or utcnow()
     settings = get_settings()
-    scheduled = {job.name for job in scheduled_jobs(settings)}
+    catalogue = {job.name: job for job in scheduled_jobs(settings)}
+    scheduled = set(catalogue)
     model = get_embedder(settings.embedder).name
     with db.session() as session:
         runs = all_job_runs(session)
@@ -63,7 +57,8 @@ def status_report(db: Database, *, now: datetime | None = None) -> dict:
                 "last_error": (row.last_error.strip().splitlines()[-1] if row and row.last_error else None),
                 "last_error_at": _iso(row.last_error_at) if row else None,
                 "next_run": (_iso(row.next_run_at) if row and row.next_run_at else "now") if name in scheduled else None,
-                "lag_days": _harvest_lag(states, name, now.date()),
+                "lag_days": _lag_days(states.get(catalogue[name].state_key or "") if name in catalogue else None,
+                                      now.date()),
             })
         embeddings = {
             "model": model,
