@@ -251,3 +251,19 @@ def test_hugging_face_lists_are_harvested_on_schedule_onto_their_days(db, monkey
     assert days == expected
     lag = {j["job"]: j for j in status_report(db)["jobs"]}["harvest:hf:daily"]["lag_days"]
     assert lag is not None and lag <= 1
+
+
+def test_the_admin_page_shows_the_worker_status(db, scheduled):
+    from fastapi.testclient import TestClient
+
+    from paperwire.web.app import create_app
+    from tests.web.conftest import login
+
+    run_due(db)
+    with db.session() as session:
+        create_user(session, "boss", "correct horse battery", email="boss@example.org", is_admin=True)
+    client = TestClient(create_app())
+    login(client, "boss", "correct horse battery")
+    admin_page = client.get("/admin")
+    assert admin_page.status_code == 200
+    assert "harvest:oai:cs" in admin_page.text and "without embeddings" in admin_page.text

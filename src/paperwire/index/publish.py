@@ -161,3 +161,6 @@ def _remove_old(db: Database, model: str, data_dir: Path | None) -> None:
     if data_dir is not None:
         for name in names:
             (data_dir / name).unlink(missing_ok=True)
+        # A build killed before its rename leaves its temporary file behind.
+        for leftover in data_dir.glob(file_name(model, 0).replace("-g0.usearch", "-g*.tmp")):
+            leftover.unlink(missing_ok=True)

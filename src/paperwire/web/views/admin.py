@@ -18,9 +18,11 @@ router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depen
 
 @router.get("", response_class=HTMLResponse)
 def admin_page(request: Request, db: Database = Depends(get_db)) -> Response:
+    from paperwire.worker.status import status_report
+
     with db.session() as session:
         users = list(session.scalars(select(User).order_by(User.created_at.desc()).limit(200)))
-    return render(request, "admin.html", users=users)
+    return render(request, "admin.html", users=users, status=status_report(db))
 
 
 @router.post("/papers/{uid:path}/hide", dependencies=[Depends(verify_csrf)])
