@@ -6,7 +6,8 @@ make one (``--count N``: ``bench/generate_corpus.py`` then
 
 1. Embeds every paper that has no current vector with the configured embedder
    (the packaged static ``paperwire-static-v1`` by default) and builds the
-   usearch HNSW file — the real ``embed_all`` job — reporting papers/s.
+   usearch HNSW file — ``embed_all`` then ``publish_vector_index``, what the
+   worker's ``embed`` and ``index`` jobs do — reporting papers/s.
 2. In a *fresh* process (so its memory is what a serving process holds:
    interpreter, embedder, HNSW index, SQLite page cache), runs realistic
    1–3 word queries — consecutive content words from randomly chosen titles of
@@ -65,6 +66,7 @@ def make_corpus(count: int, workdir: Path) -> Path:
 
 
 def embed(db_path: Path) -> dict:
+    from paperwire.index.publish import publish_vector_index
     from paperwire.index.vectors import embed_all
     from paperwire.store.db import open_database
 
@@ -79,6 +81,7 @@ def embed(db_path: Path) -> dict:
             print(f"\rembedded {done:,}/{total:,} ({done / (now - started):,.0f} papers/s)", end="", file=sys.stderr)
 
     report = embed_all(db, on_progress=progress)
+    publish_vector_index(db)  # what the worker's `index` job does
     seconds = time.perf_counter() - started
     print(file=sys.stderr)
     db.close()
@@ -119,7 +122,7 @@ def serve(db_path: Path, n: int, seed: int) -> dict:
     base_rss = rss_mib()
     db = open_database(f"sqlite:///{db_path}")
     started = time.perf_counter()
-    semantic_index(db).ensure_ready()  # load the HNSW file (and the embedder)
+    semantic_index(db).refresh()  # load the published HNSW file (and the embedder)
     load_s = time.perf_counter() - started
     queries = make_queries(db, n, seed)
     for q in queries[:20]:  # warm-up: SQLite page cache, code paths
