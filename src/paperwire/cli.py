@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from paperwire.settings import get_settings
-from paperwire.store.db import Database, open_database
+from paperwire.store.db import Database, missing_sqlite_file, open_database
 
 app = typer.Typer(
     help="paperwire — self-hosted research-paper discovery (import, search, trending, digests).",
@@ -46,8 +46,16 @@ DbOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
 
 
-def _open(db_url: str | None) -> Database:
-    return open_database(db_url or get_settings().database_url)
+def _open(db_url: str | None, *, create: bool = False) -> Database:
+    """Open (and migrate) the database; only commands that fill one (``create``)
+    may bring a new SQLite file into being, the others stop with a clear error."""
+    url = db_url or get_settings().database_url
+    if not create and (missing := missing_sqlite_file(url)) is not None:
+        console.print(f"[red]error:[/] no database at {escape(str(missing))} "
+                      "(from --db or $PAPERWIRE_DATABASE_URL). Create one with `paperwire init` or load the demo "
+                      "with `paperwire demo`, or point --db at an existing database.")
+        raise typer.Exit(1)
+    return open_database(url)
 
 
 def _print_json(value) -> None:
@@ -65,14 +73,14 @@ def _progress() -> Progress:
 @app.command()
 def init(db: DbOption = None) -> None:
     """Create the database (or bring its schema up to date)."""
-    database = _open(db)
+    database = _open(db, create=True)
     console.print(f"[green]Database ready:[/] {database.engine.url.render_as_string(hide_password=True)}")
 
 
 @app.command("import")
 def import_(
     paths: Annotated[list[Path], typer.Argument(help="Files to import (.jsonl, .jsonl.gz, .json, .xml, .csv, .txt).", exists=True, dir_okay=False)],
-    format: Annotated[str, typer.Option("--format", "-f", help="auto|kaggle|dailypapers|hf-daily|arxiv-atom|oai|csv")] = "auto",
+    format: Annotated[str, typer.Option("--format", "-f", help="Input format: auto (detect), kaggle, dailypapers, hf-daily, arxiv-atom, oai or csv.")] = "auto",
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Report and skip malformed records instead of stopping.")] = False,
     map_: Annotated[Optional[list[str]], typer.Option("--map", help="CSV column mapping FIELD=COLUMN (e.g. --map title=Paper Title).")] = None,
     batch_size: Annotated[int, typer.Option(help="Records per transaction.")] = 0,
@@ -82,11 +90,17 @@ def import_(
     as_json: JsonOption = False,
 ) -> None:
     """Import papers from files. Re-running is safe: nothing is duplicated."""
-    from paperwire.sources.formats import UnknownFormat, detect_format, read_path
+    from paperwire.sources.formats import UnknownFormat, check_text_file, detect_format, read_path
     from paperwire.sources.importer import ImportFailed, import_items, progress_key
 
     settings = get_settings()
-    database = _open(db)
+    for path in paths:  # before the database is created: an unreadable file leaves nothing behind
+        try:
+            check_text_file(path)
+        except ValueError as exc:
+            console.print(f"[red]error:[/] {escape(str(exc))}")
+            raise typer.Exit(2) from exc
+    database = _open(db, create=True)
     options = {}
     if map_:
         mapping = {}
@@ -193,7 +207,7 @@ def harvest_arxiv_cmd(
     from paperwire.sources.arxiv_api import harvest_arxiv
 
     settings = get_settings()
-    database = _open(db)
+    database = _open(db, create=True)
     with _harvest_errors():
         report = harvest_arxiv(
             database,
@@ -222,7 +236,7 @@ def harvest_oai_cmd(
     from paperwire.sources.oai_pmh import harvest_oai
 
     settings = get_settings()
-    database = _open(db)
+    database = _open(db, create=True)
     with _harvest_errors():
         report = harvest_oai(
             database,
@@ -248,7 +262,7 @@ def harvest_queue_cmd(
     from paperwire.sources.harvest_queue import process_harvest_queue
 
     settings = get_settings()
-    database = _open(db)
+    database = _open(db, create=True)
     with _harvest_errors():
         report = process_harvest_queue(
             database, base_url=base_url or settings.arxiv_api_url,
@@ -362,7 +376,8 @@ def show(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show everything known about one paper."""
+    """Show everything known about one paper (with its upvotes, comments and featured days)."""
+    from paperwire.store.paper_activity import paper_activity
     from paperwire.store.papers import get_paper, paper_detail
 
     database = _open(db)
@@ -371,7 +386,7 @@ def show(
         if paper is None:
             console.print(f"[red]error:[/] no paper with id {escape(repr(paper_id))}")
             raise typer.Exit(1)
-        detail = paper_detail(paper)
+        detail = {**paper_detail(paper), **paper_activity(session, paper)}
     if as_json:
         _print_json(detail)
         return
@@ -379,6 +394,9 @@ def show(
     out.print(f"[bold]{detail['title']}[/]  ({detail['id']})", markup=True, highlight=False)
     out.print(", ".join(detail["authors"]) or f"{detail['author_count'] or '?'} authors", markup=False)
     out.print(" ".join(detail["categories"]), detail["published"] or "", markup=False)
+    days = detail["featured_days"]
+    out.print(f"{detail['upvotes']} upvotes · {detail['comments']} comments · "
+              + (f"featured on {', '.join(days)}" if days else "never featured"), markup=False, highlight=False)
     out.print()
     out.print(detail["abstract"], markup=False)
 
@@ -414,10 +432,15 @@ def serve(
 
     import uvicorn
 
+    from paperwire.web.ports import port_problem
+
+    if problem := port_problem(host, port):  # before "Serving on …": a busy port is a clear error, not a crash
+        console.print(f"[red]error:[/] {escape(problem)}")
+        raise typer.Exit(1)
     if db:
         os.environ["PAPERWIRE_DATABASE_URL"] = db
         get_settings.cache_clear()
-    _open(db).close()  # migrate once before the workers start
+    _open(db, create=True).close()  # migrate once before the workers start
     console.print(f"Serving on [bold]http://{host}:{port}[/] (Ctrl+C to stop)")
     uvicorn.run("paperwire.web.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
@@ -431,8 +454,12 @@ def demo(
 ) -> None:
     """Load the bundled demo corpus (idempotent) and serve the site."""
     from paperwire.demo import load_demo
+    from paperwire.web.ports import port_problem
 
-    database = _open(db)
+    if not no_serve and (problem := port_problem(host, port)):  # before minutes of loading, not after
+        console.print(f"[red]error:[/] {escape(problem)}")
+        raise typer.Exit(1)
+    database = _open(db, create=True)
     summary = load_demo(database, log=console.print)
     console.print(f"[green]Demo data ready:[/] {summary}")
     database.close()
