@@ -450,9 +450,10 @@ def demo(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Only load the demo data.")] = False,
+    mailbox: Annotated[bool, typer.Option("--mailbox/--no-mailbox", help="Catch the site's mails locally and show them at /demo/mailbox.")] = True,
     db: DbOption = None,
 ) -> None:
-    """Load the bundled demo corpus (idempotent) and serve the site."""
+    """Load the bundled demo corpus (idempotent) and serve the site, with a local mailbox for its mails."""
     from paperwire.demo import load_demo
     from paperwire.web.ports import port_problem
 
@@ -463,7 +464,21 @@ def demo(
     summary = load_demo(database, log=console.print)
     console.print(f"[green]Demo data ready:[/] {summary}")
     database.close()
-    if not no_serve:
+    if no_serve:
+        return
+    if not mailbox:
+        serve(host=host, port=port, workers=1, db=db)
+        return
+    import os
+
+    from paperwire.demo_mail import demo_mailbox
+
+    if db:  # the mailbox lives in this database's data folder
+        os.environ["PAPERWIRE_DATABASE_URL"] = db
+        get_settings.cache_clear()
+    with demo_mailbox(host, port, log=console.print) as page:
+        if page:
+            console.print(f"[green]Demo mailbox:[/] {page} (mails the site sends are caught here; nothing leaves)")
         serve(host=host, port=port, workers=1, db=db)
 
 

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     webhook_retries: int = 4
     webhook_timeout: float = 10.0
     confirm_max_age_days: int = 7
+    #: Maildir folder of the demo's local mail catcher. Set (by ``paperwire demo``),
+    #: it turns on /demo/mailbox, which shows the mails caught there; unset, that page is a 404.
+    demo_mailbox: Path | None = None
 
     def resolved_data_dir(self) -> Path:
         """Folder for files derived from the database (created on demand)."""
