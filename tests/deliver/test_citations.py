@@ -135,5 +135,6 @@ def test_csl_renders_in_ieee_and_apa(papers):
     assert ieee[uid].startswith("[1]N. J. Evans II, L. van Beethoven, and A. de la Cruz,")
     assert "Art. no." not in " ".join(ieee.values())
     assert apa[uid].startswith("Evans, N. J., II, van Beethoven, L., & de la Cruz, A. (2007).")
+    assert "[Preprint]. arXiv." in apa[uid] and "arXiv:0704.0101" in apa[uid]
     flat = apa[by_arxiv["arXiv:2402.00002"]["id"].lower()]
     assert flat.startswith("de la Fontaine, J.-P., Davis, S., Jr., & The ATLAS Collaboration.")

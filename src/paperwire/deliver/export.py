@@ -184,7 +184,7 @@ def csl_item(paper: Paper) -> dict:
         # Not CSL's "number": styles print it as an article number ("Art. no." in IEEE).
         item.update(URL=arxiv_abs_url(paper.arxiv_id), publisher="arXiv", archive_location=f"arXiv:{paper.arxiv_id}")
         if not paper.journal_ref:
-            item["genre"] = "arXiv preprint"
+            item["genre"] = "Preprint"  # APA: "Title [Preprint]. arXiv."
     if paper.category_list:
         item["keyword"] = ", ".join(paper.category_list)
     return item
