@@ -136,3 +136,14 @@ def test_readme_examples_use_ids_the_demo_has():
     readme = (ROOT / "README.md").read_text()
     examples = re.findall(r"^paperwire (?:show|similar) (\S+)", readme, re.MULTILINE)
     assert examples and set(examples) <= ids, set(examples) - ids
+
+
+COMMANDS = ["", "import", "init", "search", "similar", "show", "stats", "serve", "demo", "embed", "index rebuild",
+            "harvest arxiv", "harvest oai", "harvest queue", "digest send", "worker"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_no_help_text_is_cut_at_80_columns(command):
+    result = CliRunner().invoke(app, [*command.split(), "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0 and "…" not in result.stdout, result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
