@@ -7,8 +7,9 @@ recommendations with the "why this paper" reasons (:func:`for_you_feed`).
 Feeds are built from :class:`~paperwire.deliver.digest.DigestItem` lists.
 RSS and Atom come from feedgen; JSON Feed 1.1 is small enough to write by
 hand. The body is deterministic for the same papers (the feed's own date is
-the newest item's date, not "now"), so its hash is a stable ETag and feed
-readers polling every few minutes get a cheap ``304 Not Modified``.
+the newest item's date, not "now"; an empty feed's is today's midnight), so
+its hash is a stable ETag and feed readers polling every few minutes get a
+cheap ``304 Not Modified``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from paperwire.deliver.config import delivery_config
 from paperwire.deliver.digest import DigestBuilder, DigestItem, paper_url, period_for
-from paperwire.store.models import Paper
+from paperwire.store.models import FeaturedPaper, Paper
 
 FORMATS = {
     "rss": "application/rss+xml; charset=utf-8",
@@ -92,13 +93,11 @@ def trending_feed(session: Session, day: date | None = None) -> Feed:
 
 
 def _featured_times(session: Session, paper_ids: list[int], day: date) -> dict[str, datetime]:
-    """When each paper went on the daily list of ``day`` (where the source said)."""
-    from paperwire.store.models import FeaturedPaper
-
-    rows = session.execute(select(Paper.uid, FeaturedPaper.featured_at).join(FeaturedPaper, FeaturedPaper.paper_id == Paper.id)
-                           .where(FeaturedPaper.day == day, Paper.id.in_(paper_ids), FeaturedPaper.featured_at.is_not(None)))
-    return {uid: when.replace(tzinfo=None) if when.tzinfo is None else when.astimezone(UTC).replace(tzinfo=None)
-            for uid, when in rows}
+    """When each paper went on the daily list of ``day`` (where the source said; naive UTC)."""
+    rows = session.execute(
+        select(Paper.uid, FeaturedPaper.featured_at).join(FeaturedPaper, FeaturedPaper.paper_id == Paper.id)
+        .where(FeaturedPaper.day == day, Paper.id.in_(paper_ids), FeaturedPaper.featured_at.is_not(None)))
+    return dict(rows.tuples().all())
 
 
 def search_feed(db, query: str) -> Feed:
