@@ -68,6 +68,8 @@ MEANING: dict[str, tuple[str, str]] = {
                               "(`[\"cat:cs.CL\"]`)"),
     "hf_base_url": ("Harvesting", "Hugging Face site whose `/api/daily_papers?date=` lists `paperwire harvest hf` reads"),
     "hf_first_harvest_days": ("Harvesting", "Days back a first `harvest hf` (no `--from`, no earlier run) starts"),
+    "demo_mailbox": ("Demo", "Maildir of the demo's local mail catcher; set by `paperwire demo` (turns on "
+                     "/demo/mailbox). Leave unset in production"),
     "harvest_hf_daily": ("Worker", "Harvest Hugging Face Daily Papers lists from `PAPERWIRE_HF_BASE_URL` on schedule"),
     "job_intervals": ("Worker", "Seconds between runs per job kind, a JSON object overriding the defaults "
                       "(harvest 21600, harvest-queue 900, embed 60, index 60, deliver 60, purge 3600)"),

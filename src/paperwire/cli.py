@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from paperwire.settings import get_settings
-from paperwire.store.db import Database, open_database
+from paperwire.store.db import Database, missing_sqlite_file, open_database
 
 app = typer.Typer(
     help="paperwire — self-hosted research-paper discovery (import, search, trending, digests).",
@@ -55,8 +55,16 @@ def _require_secret_key() -> None:
         raise typer.Exit(2)
 
 
-def _open(db_url: str | None) -> Database:
-    return open_database(db_url or get_settings().database_url)
+def _open(db_url: str | None, *, create: bool = False) -> Database:
+    """Open (and migrate) the database; only commands that fill one (``create``)
+    may bring a new SQLite file into being, the others stop with a clear error."""
+    url = db_url or get_settings().database_url
+    if not create and (missing := missing_sqlite_file(url)) is not None:
+        console.print(f"[red]error:[/] no database at {escape(str(missing))} "
+                      "(from --db or $PAPERWIRE_DATABASE_URL). Create one with `paperwire init` or load the demo "
+                      "with `paperwire demo`, or point --db at an existing database.")
+        raise typer.Exit(1)
+    return open_database(url)
 
 
 def _print_json(value) -> None:
@@ -75,14 +83,14 @@ def _progress() -> Progress:
 def init(db: DbOption = None) -> None:
     """Create the database (or bring its schema up to date) and the secret key."""
     _require_secret_key()
-    database = _open(db)
+    database = _open(db, create=True)
     console.print(f"[green]Database ready:[/] {database.engine.url.render_as_string(hide_password=True)}")
 
 
 @app.command("import")
 def import_(
     paths: Annotated[list[Path], typer.Argument(help="Files to import (.jsonl, .jsonl.gz, .json, .xml, .csv, .txt).", exists=True, dir_okay=False)],
-    format: Annotated[str, typer.Option("--format", "-f", help="auto|kaggle|dailypapers|hf-daily|arxiv-atom|oai|csv")] = "auto",
+    format: Annotated[str, typer.Option("--format", "-f", help="Input format: auto (detect), kaggle, dailypapers, hf-daily, arxiv-atom, oai or csv.")] = "auto",
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Report and skip malformed records instead of stopping.")] = False,
     map_: Annotated[Optional[list[str]], typer.Option("--map", help="CSV column mapping FIELD=COLUMN (e.g. --map title=Paper Title).")] = None,
     batch_size: Annotated[int, typer.Option(help="Records per transaction.")] = 0,
@@ -92,11 +100,17 @@ def import_(
     as_json: JsonOption = False,
 ) -> None:
     """Import papers from files. Re-running is safe: nothing is duplicated."""
-    from paperwire.sources.formats import UnknownFormat, detect_format, read_path
+    from paperwire.sources.formats import UnknownFormat, check_text_file, detect_format, read_path
     from paperwire.sources.importer import ImportFailed, import_items, progress_key
 
     settings = get_settings()
-    database = _open(db)
+    for path in paths:  # before the database is created: an unreadable file leaves nothing behind
+        try:
+            check_text_file(path)
+        except ValueError as exc:
+            console.print(f"[red]error:[/] {escape(str(exc))}")
+            raise typer.Exit(2) from exc
+    database = _open(db, create=True)
     options = {}
     if map_:
         mapping = {}
@@ -216,7 +230,7 @@ def harvest_arxiv_cmd(
     from paperwire.sources.arxiv_api import harvest_arxiv
 
     settings = get_settings()
-    database = _open(db)
+    database = _open(db, create=True)
     with _harvest_errors(), _embedding(database) as on_changed:
         report = harvest_arxiv(
             database,
@@ -245,7 +259,7 @@ def harvest_oai_cmd(
     from paperwire.sources.oai_pmh import harvest_oai
 
     settings = get_settings()
-    database = _open(db)
+    database = _open(db, create=True)
     with _harvest_errors(), _embedding(database) as on_changed:
         report = harvest_oai(
             database,
@@ -301,7 +315,7 @@ def harvest_queue_cmd(
     from paperwire.sources.harvest_queue import process_harvest_queue
 
     settings = get_settings()
-    database = _open(db)
+    database = _open(db, create=True)
     with _harvest_errors(), _embedding(database) as on_changed:
         report = process_harvest_queue(
             database, base_url=base_url or settings.arxiv_api_url,
@@ -319,7 +333,7 @@ def resolve(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Find title-only papers (pw-… ids) on arXiv by title and merge them into the real record."""
+    """Find title-only papers (ids starting pw-) on arXiv by title and merge them into the real record."""
     from paperwire.sources.resolve import resolve_titles
 
     settings = get_settings()
@@ -443,7 +457,8 @@ def show(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show everything known about one paper."""
+    """Show everything known about one paper (with its upvotes, comments and featured days)."""
+    from paperwire.store.paper_activity import paper_activity
     from paperwire.store.papers import get_paper, paper_detail
 
     database = _open(db)
@@ -452,7 +467,7 @@ def show(
         if paper is None:
             console.print(f"[red]error:[/] no paper with id {escape(repr(paper_id))}")
             raise typer.Exit(1)
-        detail = paper_detail(paper)
+        detail = {**paper_detail(paper), **paper_activity(session, paper)}
     if as_json:
         _print_json(detail)
         return
@@ -460,6 +475,9 @@ def show(
     out.print(f"[bold]{detail['title']}[/]  ({detail['id']})", markup=True, highlight=False)
     out.print(", ".join(detail["authors"]) or f"{detail['author_count'] or '?'} authors", markup=False)
     out.print(" ".join(detail["categories"]), detail["published"] or "", markup=False)
+    days = detail["featured_days"]
+    out.print(f"{detail['upvotes']} upvotes · {detail['comments']} comments · "
+              + (f"featured on {', '.join(days)}" if days else "never featured"), markup=False, highlight=False)
     out.print()
     out.print(detail["abstract"], markup=False)
 
@@ -521,11 +539,16 @@ def serve(
 
     import uvicorn
 
+    from paperwire.web.ports import port_problem
+
+    if problem := port_problem(host, port):  # before "Serving on …": a busy port is a clear error, not a crash
+        console.print(f"[red]error:[/] {escape(problem)}")
+        raise typer.Exit(1)
     if db:
         os.environ["PAPERWIRE_DATABASE_URL"] = db
         get_settings.cache_clear()
     _require_secret_key()
-    _open(db).close()  # migrate once before the workers start
+    _open(db, create=True).close()  # migrate once before the workers start
     console.print(f"Serving on [bold]http://{host}:{port}[/] (Ctrl+C to stop)")
     # proxy_headers=False: the app applies PAPERWIRE_FORWARDED_ALLOW_IPS itself (uvicorn's own
     # default would trust 127.0.0.1 and its FORWARDED_ALLOW_IPS, which the app cannot see).
@@ -538,17 +561,36 @@ def demo(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Only load the demo data.")] = False,
+    mailbox: Annotated[bool, typer.Option("--mailbox/--no-mailbox", help="Catch the site's mails locally and show them at /demo/mailbox.")] = True,
     db: DbOption = None,
 ) -> None:
-    """Load the bundled demo corpus (idempotent) and serve the site."""
+    """Load the bundled demo corpus (idempotent) and serve the site, with a local mailbox for its mails."""
     from paperwire.demo import load_demo
+    from paperwire.web.ports import port_problem
 
+    if not no_serve and (problem := port_problem(host, port)):  # before minutes of loading, not after
+        console.print(f"[red]error:[/] {escape(problem)}")
+        raise typer.Exit(1)
     _require_secret_key()
-    database = _open(db)
+    database = _open(db, create=True)
     summary = load_demo(database, log=console.print)
     console.print(f"[green]Demo data ready:[/] {summary}")
     database.close()
-    if not no_serve:
+    if no_serve:
+        return
+    if not mailbox:
+        serve(host=host, port=port, workers=1, db=db)
+        return
+    import os
+
+    from paperwire.demo_mail import demo_mailbox
+
+    if db:  # the mailbox lives in this database's data folder
+        os.environ["PAPERWIRE_DATABASE_URL"] = db
+        get_settings.cache_clear()
+    with demo_mailbox(host, port, log=console.print) as page:
+        if page:
+            console.print(f"[green]Demo mailbox:[/] {page} (mails the site sends are caught here; nothing leaves)")
         serve(host=host, port=port, workers=1, db=db)
 
 

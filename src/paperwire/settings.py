@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     rate_limit_submit: str = "20/3600"
     #: Every other write: settings, webhooks, library, API writes.
     rate_limit_write: str = "120/600"
+    #: Maildir folder of the demo's local mail catcher. Set (by ``paperwire demo``),
+    #: it turns on /demo/mailbox, which shows the mails caught there; unset, that page is a 404.
+    demo_mailbox: Path | None = None
     _signing_key: str | None = PrivateAttr(default=None)
 
     @field_validator("rate_limit_login", "rate_limit_signup", "rate_limit_comment", "rate_limit_vote",

@@ -162,6 +162,6 @@ def test_errors_for_bad_format_missing_file_and_unknown_paper(cli, kaggle_sample
     cli("import", "--no-embed", tmp_path / "missing.jsonl", code=2)
     unknown = tmp_path / "notes.bin"
     unknown.write_bytes(b"\x00\x01binary")
-    assert squash("cannot tell the format") in squash(cli("import", "--no-embed", unknown, code=2).stderr)
+    assert squash("not a text file (binary data at byte 0)") in squash(cli("import", "--no-embed", unknown, code=2).stderr)
     absent = cli("show", "9999.99999", "--json", code=1)
     assert "no paper with id '9999.99999'" in absent.stderr

@@ -143,6 +143,7 @@ def test_export_details(catalogue):
     assert "AU  - Vaswani, Ashish" in ris and "UR  - https://arxiv.org/abs/1706.03762" in ris and ris.count("ER  - ") == 3
     csl = json.loads(to_csljson(papers))
     assert csl[1]["author"] == [{"family": "Ünal", "given": "Zoë"}] and csl[1]["DOI"] == "10.1000/xyz.123"
-    assert csl[0]["number"] == "1706.03762" and csl[2]["type"] == "article-journal"
+    assert csl[0]["archive_location"] == "arXiv:1706.03762" and "number" not in csl[0]
+    assert csl[2]["type"] == "article-journal"
     with pytest.raises(ValueError, match="unknown export format"):
         export(papers, "docx")

@@ -47,7 +47,7 @@ def test_paper_page_metadata_links_and_bibtex(client):
     assert "$x^2 + y^2 = 1$" in html  # raw LaTeX kept for KaTeX to typeset
     bib = client.get("/papers/2403.00001/cite.bib")
     assert bib.status_code == 200 and bib.text.startswith("@misc{lovelace2024diffusion,")
-    assert "eprint = {2403.00001}" in bib.text and "author = {Ada Lovelace and Alan Turing}" in bib.text
+    assert "eprint = {2403.00001}" in bib.text and "author = {Lovelace, Ada and Turing, Alan}" in bib.text
     assert client.get("/papers/9999.99999").status_code == 404
 
 

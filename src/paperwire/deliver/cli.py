@@ -19,13 +19,23 @@ import typer
 from rich.console import Console
 
 from paperwire.settings import get_settings
-from paperwire.store.db import open_database
+from paperwire.store.db import missing_sqlite_file, open_database
 from paperwire.store.papers import utcnow
 
 digest_app = typer.Typer(help="Email digests: send one period's digests now.", no_args_is_help=True)
 console = Console(stderr=True)
 
 DbOption = Annotated[Optional[str], typer.Option("--db", help="Database URL (default: $PAPERWIRE_DATABASE_URL).")]
+
+
+def _open_existing(db: str | None):
+    """The database, which sending never creates (an empty one has nothing to send)."""
+    url = db or get_settings().database_url
+    if (missing := missing_sqlite_file(url)) is not None:
+        console.print(f"[red]error:[/] no database at {missing} (from --db or $PAPERWIRE_DATABASE_URL); "
+                      "create one with `paperwire init` or `paperwire demo`.", markup=True, highlight=False)
+        raise typer.Exit(1)
+    return open_database(url)
 
 
 def _parse_day(value: str | None) -> date:
@@ -54,7 +64,7 @@ def send(
     if frequency not in ("daily", "weekly"):
         raise typer.BadParameter("--frequency must be daily or weekly")
     day = _parse_day(date_)
-    database = open_database(db or get_settings().database_url)
+    database = _open_existing(db)
     try:
         report = send_digests(database, day=day, frequency=frequency, dry_run=dry_run, claim_timeout=reclaim_after)
         hooks = None
@@ -98,7 +108,7 @@ def worker(
         raise typer.Exit(2)
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
-    database = open_database(db or settings.database_url)
+    database = open_database(db or settings.database_url)  # it harvests: it may fill a new database
     try:
         run_worker(database, once=once, poll_seconds=poll_seconds)
     finally:

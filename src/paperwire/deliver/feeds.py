@@ -7,8 +7,9 @@ recommendations with the "why this paper" reasons (:func:`for_you_feed`).
 Feeds are built from :class:`~paperwire.deliver.digest.DigestItem` lists.
 RSS and Atom come from feedgen; JSON Feed 1.1 is small enough to write by
 hand. The body is deterministic for the same papers (the feed's own date is
-the newest item's date, not "now"), so its hash is a stable ETag and feed
-readers polling every few minutes get a cheap ``304 Not Modified``.
+the newest item's date, not "now"; an empty feed's is today's midnight), so
+its hash is a stable ETag and feed readers polling every few minutes get a
+cheap ``304 Not Modified``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from html import escape
+from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
 from sqlalchemy import or_, select
@@ -26,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from paperwire.deliver.config import delivery_config
 from paperwire.deliver.digest import DigestBuilder, DigestItem, paper_url, period_for
-from paperwire.store.models import Paper
+from paperwire.store.models import FeaturedPaper, Paper
 
 FORMATS = {
     "rss": "application/rss+xml; charset=utf-8",
@@ -34,7 +36,8 @@ FORMATS = {
     "json": "application/feed+json; charset=utf-8",
 }
 FEED_SIZE = 50
-_EPOCH = datetime(1970, 1, 1)
+#: Atom requires an author for every entry; a paper the source gave no names for says so.
+UNKNOWN_AUTHOR = "Unknown authors"
 
 
 @dataclass
@@ -46,12 +49,22 @@ class Feed:
     items: list[DigestItem]
     #: "Why this paper" reasons by paper uid (the For you feed): objects with ``label`` and an optional ``uid``.
     why: dict[str, list] = field(default_factory=dict)
+    #: When each item last changed in this feed (uid -> naive UTC), where that differs from its
+    #: date: a trending paper's time on the daily list. Atom readers use it to spot changes.
+    changed: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def updated(self) -> datetime:
-        """Newest item date (naive UTC), or the epoch for an empty feed."""
-        dates = [i.published for i in self.items if i.published]
-        return max(dates) if dates else _EPOCH
+        """Newest item time (naive UTC); for a feed with no dated item, today's midnight
+        (deterministic within a day, so the ETag stays stable, and never 1970)."""
+        dates = [d for i in self.items for d in (i.published, self.changed.get(i.uid)) if d]
+        if dates:
+            return max(dates)
+        return datetime.combine(datetime.now(UTC).date(), datetime.min.time())
+
+    def item_updated(self, item: DigestItem) -> datetime:
+        """An entry's atom:updated: its change time, else its date, else the feed's."""
+        return self.changed.get(item.uid) or item.published or self.updated
 
 
 def _item(paper: Paper, upvotes: int = 0, comments: int = 0) -> DigestItem:
@@ -76,7 +89,15 @@ def trending_feed(session: Session, day: date | None = None) -> Feed:
     for item in items:  # a trending feed's "date" is the day it trended
         item.published = when
     return Feed("trending", "paperwire — trending papers", f"Daily trending papers on paperwire ({day or 'none yet'})",
-                link, items)
+                link, items, changed=_featured_times(session, [e.paper.id for e in entries], day) if day else {})
+
+
+def _featured_times(session: Session, paper_ids: list[int], day: date) -> dict[str, datetime]:
+    """When each paper went on the daily list of ``day`` (where the source said; naive UTC)."""
+    rows = session.execute(
+        select(Paper.uid, FeaturedPaper.featured_at).join(FeaturedPaper, FeaturedPaper.paper_id == Paper.id)
+        .where(FeaturedPaper.day == day, Paper.id.in_(paper_ids), FeaturedPaper.featured_at.is_not(None)))
+    return dict(rows.tuples().all())
 
 
 def search_feed(db, query: str) -> Feed:
@@ -178,7 +199,8 @@ def render_feed(feed: Feed, fmt: str, self_url: str) -> bytes:
     if fmt == "json":
         return _json_feed(feed, self_url)
     gen = FeedGenerator()
-    gen.id(f"{delivery_config().base_url}/feeds/{feed.key}")
+    # An IRI: a search key's quotes and spaces percent-encoded (a raw '"' is not allowed in atom:id).
+    gen.id(f"{delivery_config().base_url}/feeds/{quote(feed.key, safe=':/@')}")
     gen.title(feed.title)
     gen.subtitle(feed.description)
     gen.description(feed.description)
@@ -195,20 +217,21 @@ def render_feed(feed: Feed, fmt: str, self_url: str) -> bytes:
         entry.guid(item.url, permalink=True)
         entry.title(item.title)
         entry.link(href=item.url)
-        entry.summary(item.abstract or item.title)
+        text = item.abstract or item.title
+        # RSS <description> is HTML in every reader: escape the text once more, or "$0<p\le 1$"
+        # arrives as a "<p" tag that sanitisers eat. Atom's <summary> is declared plain text.
+        entry.summary(escape(text, quote=False) if fmt == "rss" else text)
         if why := feed.why.get(item.uid):
             entry.content(_why_html(item, why), type="html")  # Atom <content>, RSS <content:encoded>
-        for name in item.authors[:20]:
+        for name in item.authors[:20] or [UNKNOWN_AUTHOR]:
             entry.author(name=name)
         if item.authors:
             entry.dc.dc_creator(item.authors[:20])
         for category in item.categories:
             entry.category(term=category)
-        if item.published:
+        if item.published:  # an undated item has no RSS pubDate rather than a made-up one
             entry.published(_aware(item.published))
-            entry.updated(_aware(item.published))
-        else:
-            entry.updated(_aware(_EPOCH))
+        entry.updated(_aware(feed.item_updated(item)))
     return gen.rss_str(pretty=True) if fmt == "rss" else gen.atom_str(pretty=True)
 
 

@@ -14,6 +14,38 @@ class UnknownFormat(ValueError):
     pass
 
 
+class UnreadableFile(ValueError):
+    """A file no reader can take: empty, binary, or a broken ``.gz``; the message names it."""
+
+
+SUPPORTED = ".jsonl, .json, .xml, .csv, .tsv or .txt (optionally gzipped)"
+
+
+def check_text_file(path: Path) -> None:
+    """Refuse, with a message naming the file, what would otherwise import nothing
+    silently or print raw bytes: an empty (or blank) file, binary data, a broken ``.gz``."""
+    import codecs
+    import gzip
+    import zlib
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            head = handle.read(65536)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise UnreadableFile(f"{path}: cannot read it ({exc})") from exc
+    if not head.strip():
+        raise UnreadableFile(f"{path}: the file is empty; nothing to import")
+    nul = head.find(b"\x00")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"{path}: not UTF-8 text (binary data at byte {exc.start}); "
+                             f"paperwire imports {SUPPORTED}") from exc
+    if nul >= 0:
+        raise UnreadableFile(f"{path}: not a text file (binary data at byte {nul}); paperwire imports {SUPPORTED}")
+
+
 def _reader(fmt: str) -> Callable[..., Iterator[Item]]:
     if fmt == "kaggle":
         from paperwire.sources.kaggle import read_kaggle as reader

@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from paperwire.ids import InvalidArxivId, parse_arxiv_id
+from paperwire.names import name_parts
 from paperwire.records import InvalidRecord, PaperRecord, PaperVersion
 from paperwire.sources.importer import iter_lines
 
@@ -43,20 +44,21 @@ def _clean(text: str | None) -> str | None:
     return " ".join(text.split()) or None
 
 
-def _authors(record: dict) -> list[str]:
-    """Ordered author names, from ``authors_parsed`` when present."""
+def _authors(record: dict) -> tuple[list[str], list[dict] | None]:
+    """Ordered author names, with their parts (from ``authors_parsed`` when present)."""
     parsed = record.get("authors_parsed")
     if parsed:
-        names = []
+        names, parts = [], []
         for entry in parsed:
             # [last, first, suffix, affiliation...] -> "First Last Suffix"
             last, first, suffix = (list(entry[:3]) + ["", "", ""])[:3]
             name = " ".join(f"{first or ''} {last or ''} {suffix or ''}".split())
             if name:
                 names.append(name)
+                parts.append(name_parts(last, first, suffix))
         if names:
-            return names
-    return split_author_string(record.get("authors") or "")
+            return names, parts
+    return split_author_string(record.get("authors") or ""), None
 
 
 def split_author_string(text: str) -> list[str]:
@@ -98,11 +100,13 @@ def record_from_json(data: dict, origin: str) -> PaperRecord:
     if updated is None and data.get("update_date"):
         updated = datetime.fromisoformat(data["update_date"])
     categories = (data.get("categories") or "").split()
+    authors, author_names = _authors(data)
     return PaperRecord(
         title=title,
         abstract=_clean(data.get("abstract")) or "",
         arxiv_id=arxiv_id,
-        authors=_authors(data),
+        authors=authors,
+        author_names=author_names,
         categories=categories,
         submitted=submitted,
         updated=updated,

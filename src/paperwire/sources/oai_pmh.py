@@ -19,6 +19,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from paperwire.ids import InvalidArxivId, parse_arxiv_id
+from paperwire.names import name_parts
 from paperwire.records import InvalidRecord, PaperRecord, PaperVersion
 from paperwire.sources.harvest_state import HarvestReport, load_state, save_state
 from paperwire.sources.http import HarvestError, PoliteClient, parse_xml, xml_text
@@ -54,18 +55,20 @@ def _day(text: str | None) -> datetime | None:
 
 def _arxiv_record(meta, origin: str) -> PaperRecord:
     """A record in the ``arXiv`` format (structured authors, created/updated)."""
-    authors = []
+    authors, author_names = [], []
     for author in meta.findall(f"{ARXIV}authors/{ARXIV}author"):
-        parts = [xml_text(author, f"{ARXIV}{name}") for name in ("forenames", "keyname", "suffix")]
-        name = " ".join(p for p in parts if p)
+        given, family, suffix = (xml_text(author, f"{ARXIV}{name}") for name in ("forenames", "keyname", "suffix"))
+        name = " ".join(p for p in (given, family, suffix) if p)
         if name:
             authors.append(name)
+            author_names.append(name_parts(family, given, suffix))
     created = _day(xml_text(meta, f"{ARXIV}created"))
     updated = _day(xml_text(meta, f"{ARXIV}updated"))
     return PaperRecord(
         title=xml_text(meta, f"{ARXIV}title") or "",
         abstract=xml_text(meta, f"{ARXIV}abstract") or "",
         authors=authors,
+        author_names=author_names or None,
         categories=(xml_text(meta, f"{ARXIV}categories") or "").split(),
         submitted=created,
         updated=updated or created,

@@ -38,6 +38,19 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names when it does not exist yet (else ``None``).
+
+    Opening such a URL would create an empty database, which read-only
+    commands must not do: run outside the project, they would leave a stray
+    ``./paperwire.db`` behind and report an empty catalogue instead of an error.
+    """
+    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        return None
+    path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+    return None if path.exists() else path
+
+
 def alembic_config(url: str):
     from alembic.config import Config
 

@@ -135,6 +135,9 @@ def create_app(db: Database | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(routes_delivery.router)
     app.include_router(account_email.router)
+    from paperwire.web.views import demo_mailbox
+
+    app.include_router(demo_mailbox.router)  # 404 unless $PAPERWIRE_DEMO_MAILBOX is set (paperwire demo)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:
