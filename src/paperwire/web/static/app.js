@@ -23,7 +23,8 @@
       form.addEventListener("submit", function (event) {
         event.preventDefault();
         var data = new FormData(form);
-        fetch(form.action, { method: "POST", body: data, headers: { Accept: "application/json" }, credentials: "same-origin" })
+        // form.getAttribute: the form has an input named "action", which shadows form.action.
+        fetch(form.getAttribute("action"), { method: "POST", body: data, headers: { Accept: "application/json" }, credentials: "same-origin" })
           .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
           .then(function (res) {
             form.querySelector(".count").textContent = res.upvotes;
