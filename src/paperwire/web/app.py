@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -69,7 +69,7 @@ def create_app(db: Database | None = None) -> FastAPI:
         version="0.1.0",
         description="Research-paper discovery: daily papers, search, votes and comments. "
         "Authenticate with a session cookie (plus X-CSRF-Token for writes) or `Authorization: Bearer <token>`.",
-        docs_url="/docs",
+        docs_url=None,  # /docs and /redoc: views/api_docs.py, from vendored files (offline, CSP)
         redoc_url=None,
     )
     app.state.db = db or open_database(settings.database_url)
@@ -84,26 +84,29 @@ def create_app(db: Database | None = None) -> FastAPI:
                                 secure=cookie_secure(request), max_age=60 * 60 * 24 * 365)
         response.headers.setdefault("x-content-type-options", "nosniff")
         response.headers.setdefault("referrer-policy", "same-origin")
-        if not request.url.path.startswith("/docs"):
-            response.headers.setdefault("content-security-policy", _CSP)
-            response.headers.setdefault("x-frame-options", "DENY")
+        response.headers.setdefault("content-security-policy", _CSP)
+        response.headers.setdefault("x-frame-options", "DENY")
         return response
 
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     from paperwire.web import api, api_foryou, routes_delivery
-    from paperwire.web.views import accounts, admin, daily, foryou, library, onboarding, papers, search, submit, users
+    from paperwire.web.views import accounts, admin, api_docs, daily, foryou, library, onboarding, papers, search, submit, users
 
     app.include_router(api.router)
     app.include_router(api_foryou.router)
-    for module in (daily, papers, search, submit, accounts, users, admin, foryou, library, onboarding):
+    for module in (daily, papers, search, submit, accounts, users, admin, foryou, library, onboarding, api_docs):
         app.include_router(module.router)
     app.include_router(routes_delivery.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:
         return {"ok": True}
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
 
     return app
 
