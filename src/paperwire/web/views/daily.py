@@ -23,7 +23,7 @@ from paperwire.store.papers import utcnow
 from paperwire.web.deps import current_user, render
 from paperwire.web.security import SESSION_COOKIE
 from paperwire.web.presenters import (
-    cached_featured_days, month_name, parse_day, parse_month, parse_week, shift_month, shift_week, week_name,
+    cached_featured_days, month_name, parse_day, parse_month, parse_week, week_name,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -71,22 +71,23 @@ def _page(request: Request, period: str, day: date, page: int) -> Response:
         saved = saved_among(session, user, entries)
         voted = voted_ids(session, user, [e.paper.id for e in entries])
     start, end = period_bounds(period, day)
+    # Previous/next go to the nearest period that has papers (never an empty one, never the future).
+    before, _ = neighbour_days(days, start)
+    _, after = neighbour_days(days, end)
     if period == "day":
-        prev_day, next_day = neighbour_days(days, day)
-        nav = {
-            "title": day.strftime("%A, %B %-d, %Y"),
-            "prev": f"/date/{prev_day}" if prev_day else None,
-            "next": f"/date/{next_day}" if next_day else None,
-        }
+        nav = {"title": day.strftime("%A, %B %-d, %Y"), "prev": f"/date/{before}" if before else None,
+               "next": f"/date/{after}" if after else None}
     elif period == "week":
         nav = {
             "title": f"Week {week_name(day)} · {start.strftime('%b %-d')} – {end.strftime('%b %-d, %Y')}",
-            "prev": f"/week/{week_name(shift_week(day, -1))}", "next": f"/week/{week_name(shift_week(day, 1))}",
+            "prev": f"/week/{week_name(before)}" if before else None,
+            "next": f"/week/{week_name(after)}" if after else None,
         }
     else:
         nav = {
             "title": day.strftime("%B %Y"),
-            "prev": f"/month/{month_name(shift_month(day, -1))}", "next": f"/month/{month_name(shift_month(day, 1))}",
+            "prev": f"/month/{month_name(before)}" if before else None,
+            "next": f"/month/{month_name(after)}" if after else None,
         }
     return render(
         request, "daily.html", entries=entries, voted=voted, period=period, day=day, nav=nav, page=page,
