@@ -90,6 +90,8 @@ def test_forms_work_without_javascript(browser, live_server):
     page.fill("input[name=username]", "nojs_user")
     page.fill("input[name=password]", "a-long-password")
     page.click("form.stack button[type=submit]")
+    assert "/onboarding" in page.url  # a new account is offered onboarding
+    page.goto(live_server + "/")
     page.locator("form.vote").first.locator("button").click()  # plain form post + redirect
     assert page.locator("form.vote.voted").count() == 1
     context.close()

@@ -47,7 +47,9 @@ def signup(
     except CommunityError as exc:
         return render(request, "signup.html", status_code=422, next=safe_next(next, "/"), error=str(exc),
                       username=username, email=email)
-    return _logged_in(request, db, user, _with_msg(safe_next(next, "/"), "welcome"))
+    # A new account has nothing to recommend from: offer onboarding unless the visitor was headed somewhere.
+    target = safe_next(next, "/")
+    return _logged_in(request, db, user, _with_msg("/onboarding" if target == "/" else target, "welcome"))
 
 
 @router.get("/login", response_class=HTMLResponse)
