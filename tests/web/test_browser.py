@@ -27,14 +27,16 @@ def test_full_user_journey(browser, live_server):
     page.fill("input[name=username]", "browser_user")
     page.fill("input[name=password]", "a-long-password")
     page.click("form.stack button[type=submit]")
-    assert page.locator("a.me").inner_text() == "browser_user"
+    assert page.locator(".me-name").inner_text() == "browser_user"
+    page.click("details.menu summary")
     page.click("button:has-text('Log out')")
     assert page.locator("a.me").count() == 0
     page.click("a:has-text('Log in')")
     page.fill("input[name=username]", "browser_user")
     page.fill("input[name=password]", "a-long-password")
     page.click("form.stack button[type=submit]")
-    assert page.locator("a.me").inner_text() == "browser_user"
+    assert page.locator(".me-name").inner_text() == "browser_user"
+    page.goto(live_server + "/")
 
     # Upvote (JS, no reload) on the second card: 12 -> 13.
     vote = page.locator("form.vote").nth(1)
@@ -79,6 +81,7 @@ def test_full_user_journey(browser, live_server):
     assert phone.evaluate("document.documentElement.scrollWidth <= 390")
     phone.screenshot(path=str(SHOTS / "home-phone.png"), full_page=True)
 
+    page.click("details.menu summary")
     page.click("button:has-text('Log out')")
     assert "You are logged out" in page.locator(".flash").inner_text()
 
@@ -90,8 +93,9 @@ def test_forms_work_without_javascript(browser, live_server):
     page.fill("input[name=username]", "nojs_user")
     page.fill("input[name=password]", "a-long-password")
     page.click("form.stack button[type=submit]")
-    assert "/onboarding" in page.url  # a new account is offered onboarding
+    page.wait_for_url("**/onboarding?msg=welcome")  # a new account is offered onboarding
     page.goto(live_server + "/")
     page.locator("form.vote").first.locator("button").click()  # plain form post + redirect
+    page.wait_for_selector("form.vote.voted")
     assert page.locator("form.vote.voted").count() == 1
     context.close()

@@ -97,7 +97,17 @@
     });
   }
 
+  // The account menu closes when you click elsewhere (it opens and closes without this too).
+  function closeMenusOnOutsideClick() {
+    document.addEventListener("click", function (event) {
+      document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+        if (!menu.contains(event.target)) menu.removeAttribute("open");
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    closeMenusOnOutsideClick();
     enhanceVotes();
     renderMath();
   });

@@ -42,7 +42,7 @@ def for_you_page(
             recs = recommend(session, user.id, limit=PAGE_SIZE + 1, offset=p * PAGE_SIZE)
             more = len(recs) > PAGE_SIZE
             items = [{"paper": r.paper, "score": r.score, "reasons": r.reasons, "source": r.source,
-                      "detail": "Popular right now" if r.source == "popular" else fit_label(r.score),
+                      "detail": "" if r.source == "popular" else fit_label(r.score),  # popular: its reason says so
                       "upvotes": upvote_count(session, r.paper)} for r in recs[:PAGE_SIZE]]
         ids = [i["paper"].id for i in items]
         voted = voted_ids(session, user, ids)
