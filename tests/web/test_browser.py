@@ -42,7 +42,8 @@ def test_full_user_journey(browser, live_server):
     vote = page.locator("form.vote").nth(1)
     assert vote.locator(".count").inner_text() == "12"
     vote.locator("button").click()
-    page.wait_for_function("document.querySelectorAll('form.vote')[1].classList.contains('voted')")
+    # A locator wait, not wait_for_function: the site's CSP (script-src 'self') forbids the eval it uses.
+    page.locator("form.vote.voted").first.wait_for()
     assert vote.locator(".count").inner_text() == "13"
     page.reload()
     assert page.locator("form.vote").nth(1).locator(".count").inner_text() == "13"
