@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS as ARGS, XSS  # noqa: F401 — ARGS, CHROMIUM: test_foryou
+from tests.web.conftest import XSS
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
