@@ -123,6 +123,8 @@ def walk_sign_up_and_onboarding(w: Walk, username: str) -> None:
     page.wait_for_url("**/for-you")
     assert page.locator("article.card.rec").count() > 0
     assert not re.search(r"(match|trend|for you) \d\.\d\d", page.locator("main").inner_text())
+    # The buttons sit in the card's meta row (a <form> inside a <p> used to push them out of it).
+    assert page.locator("article.card.rec .meta button.save").count() == page.locator("article.card.rec").count()
     save = page.locator("article.card.rec button.save").first.bounding_box()
     dismiss = page.locator("article.card.rec button.dismiss").first.bounding_box()
     assert dismiss["x"] - (save["x"] + save["width"]) > 8 or dismiss["y"] > save["y"] + 4, "Save and Not interested touch"
