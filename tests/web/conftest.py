@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import shutil
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -79,11 +82,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def live_server(site_db):
-    """A real uvicorn server in a background thread; yields its base URL."""
+@contextmanager
+def serve(db):
+    """A real uvicorn server for ``db`` in a background thread; yields its base URL."""
     port = _free_port()
-    config = uvicorn.Config(create_app(site_db), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -92,6 +95,31 @@ def live_server(site_db):
         if time.monotonic() > deadline:
             raise RuntimeError("server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(site_db):
+    """A real uvicorn server over the seeded database; yields its base URL."""
+    with serve(site_db) as url:
+        yield url
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def browser():
+    """Debian's headless Chromium through Playwright (skips when either is missing)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()

@@ -180,7 +180,8 @@ def rich_site(site_db, kaggle_sample):
 def test_browser_onboarding_feedback_and_export(rich_site, live_server, tmp_path):
     from pathlib import Path
 
-    from tests.web.test_browser import ARGS, CHROMIUM, SHOTS
+    from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS as ARGS
+    from tests.web.test_browser import SHOTS
 
     sync_api = pytest.importorskip("playwright.sync_api")
 

@@ -83,7 +83,8 @@ def test_paper_page_shows_source_facts_votes_here_and_a_full_citation(real_clien
     bib = real_client.get(f"/papers/{paper['id']}/cite.bib").text
     assert "eprint = {2512.23675}" in bib and "year = {2025}" in bib
     assert "url = {https://arxiv.org/abs/2512.23675}" in bib
-    assert paper["authors"][0]["name"] in bib and " and " in bib
+    first_author = paper["authors"][0]["name"].split()  # BibTeX writes "Family, Given"
+    assert f"{first_author[-1]}, {' '.join(first_author[:-1])}" in bib and " and " in bib
     first = _entries("2025-06-11")[0]["paper"]
     page = real_client.get(f"/papers/{first['id']}").text
     assert "AI summary from Hugging Face" in page

@@ -44,10 +44,13 @@ SEMANTIC_WEIGHT = 1.0
 ANY_WORD_WEIGHT = 0.5
 #: How many candidates each ranking contributes before fusion.
 CANDIDATES = 200
+#: With ``separate_related``: at most this many meaning-only papers, first page only.
+RELATED = 5
 
 
 def search_semantic_or_hybrid(
-    db: Database, parsed: ParsedQuery, *, mode: str, limit: int = 20, offset: int = 0, sort: str = "relevance"
+    db: Database, parsed: ParsedQuery, *, mode: str, limit: int = 20, offset: int = 0, sort: str = "relevance",
+    separate_related: bool = False,
 ) -> SearchResults:
     text = parsed.semantic_text().strip()
     if not text:
@@ -59,11 +62,20 @@ def search_semantic_or_hybrid(
         results = lexical_search(db, parsed, limit=limit, offset=offset, sort=sort)
         results.warnings.append(f"Showing word matches only: {exc}.")
         return results
+    related: list[tuple[int, float]] = []
+    related_papers: dict[int, Paper] = {}
+    word_total: int | None = None
     if mode == "semantic":
         ranked = semantic
     else:
         lexical, tail = lexical_rankings(db, parsed, depth)
         ranked = fuse([lexical, tail, semantic], [LEXICAL_WEIGHT, ANY_WORD_WEIGHT, SEMANTIC_WEIGHT])
+        if separate_related:
+            # Matches are the papers with all the words; only when none has them all, those with some.
+            ranked, related = split_word_matches(ranked, lexical or tail, semantic)
+            related = related[:RELATED] if offset == 0 else []
+            if len(lexical) >= depth:  # more word matches than candidates: count them all
+                word_total = lexical_count(db, parsed)
     ids = [pid for pid, _ in ranked]
     with db.session() as session:
         if sort == "date":
@@ -76,8 +88,34 @@ def search_semantic_or_hybrid(
         page = ranked[offset : offset + limit]
         if sort != "date":
             papers = {p.id: p for p in papers_by_ids(session, [pid for pid, _ in page])}
+        if related:
+            related_papers = {p.id: p for p in papers_by_ids(session, [pid for pid, _ in related])}
+            related = [(pid, score) for pid, score in related if pid in related_papers]
     hits = [make_hit(papers[pid], score, parsed) for pid, score in page]
-    return SearchResults(hits=hits, total=len(ranked), mode=mode, query=parsed, warnings=list(parsed.warnings))
+    total = None if separate_related and mode == "semantic" else (word_total or len(ranked))
+    return SearchResults(hits=hits, total=total, mode=mode, query=parsed, warnings=list(parsed.warnings),
+                         related=[make_hit(related_papers[pid], score, parsed) for pid, score in related])
+
+
+def split_word_matches(
+    fused: list[tuple[int, float]], word_matches: list[tuple[int, float]], semantic: list[tuple[int, float]],
+) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+    """(papers with the query's words, fused order; meaning-only papers worth showing as "related").
+
+    Cosines are not comparable across queries (nonsense still scores about
+    0.4 with the packaged embedder), so the floor is relative: a related paper
+    must be at least as close in meaning as the median word match. No word
+    match, no anchor: nothing is related (a nonsense query shows nothing).
+    """
+    words = {pid for pid, _ in word_matches}
+    cosine = dict(semantic)
+    anchors = sorted(cosine[pid] for pid in words if pid in cosine)
+    matched = [item for item in fused if item[0] in words]
+    if not anchors:
+        return matched, []
+    floor = anchors[len(anchors) // 2]
+    related = [(pid, cos) for pid, cos in semantic if pid not in words and cos >= floor]
+    return matched, related
 
 
 def lexical_rankings(db: Database, parsed: ParsedQuery, depth: int) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
@@ -98,6 +136,13 @@ def lexical_rankings(db: Database, parsed: ParsedQuery, depth: int) -> tuple[lis
             more = index.search(session, parsed, limit=depth, offset=0, sort="relevance", any_word=True)
             tail = [(hit.paper_id, hit.score) for hit in more.hits if hit.paper_id not in seen][: depth - len(ranking)]
     return ranking, tail
+
+
+def lexical_count(db: Database, parsed: ParsedQuery) -> int | None:
+    """How many papers have all the query's words (the lexical index counts them)."""
+    index = get_lexical_index(db.dialect)
+    with db.session() as session:
+        return index.search(session, parsed, limit=1, offset=0, sort="relevance").total
 
 
 def lexical_ranking(db: Database, parsed: ParsedQuery, depth: int) -> list[tuple[int, float]]:

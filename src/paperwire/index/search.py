@@ -48,6 +48,10 @@ class SearchResults:
     #: with some of them are shown.
     matched: str = "all"
     warnings: list[str] = field(default_factory=list)
+    #: With ``separate_related``: papers close in meaning that contain none of
+    #: the words, kept apart from ``hits`` (and from ``total``) so pages can
+    #: label them instead of passing them off as matches.
+    related: list[SearchHit] = field(default_factory=list)
 
 
 def _check(mode: str, sort: str, limit: int, offset: int) -> None:
@@ -62,15 +66,24 @@ def _check(mode: str, sort: str, limit: int, offset: int) -> None:
 
 
 def search(
-    db: Database, query: str, *, mode: str = "hybrid", limit: int = 20, offset: int = 0, sort: str = "relevance"
+    db: Database, query: str, *, mode: str = "hybrid", limit: int = 20, offset: int = 0, sort: str = "relevance",
+    separate_related: bool = False,
 ) -> SearchResults:
-    """Search papers; see :mod:`paperwire.index.query` for the query language."""
+    """Search papers; see :mod:`paperwire.index.query` for the query language.
+
+    ``separate_related`` (what people see: the site, the API): hybrid ``hits``
+    and ``total`` are only papers with the query's words, the closest others
+    by meaning come in ``related``; semantic mode reports no count (every
+    paper is "near" by some distance). Without it hybrid hits are the fused
+    list the search evaluation measures.
+    """
     _check(mode, sort, limit, offset)
     parsed = parse_query(query)
     if mode in ("semantic", "hybrid"):
         from paperwire.index import hybrid  # imports this module: loaded on first use
 
-        return hybrid.search_semantic_or_hybrid(db, parsed, mode=mode, limit=limit, offset=offset, sort=sort)
+        return hybrid.search_semantic_or_hybrid(db, parsed, mode=mode, limit=limit, offset=offset, sort=sort,
+                                                separate_related=separate_related)
     return lexical_search(db, parsed, limit=limit, offset=offset, sort=sort)
 
 

@@ -18,6 +18,21 @@ from paperwire.store.models import Paper
 
 NEAREST = 2
 MIN_SIMILARITY = 0.2
+#: Function words a reason must not name ("Mentions theories, all, gauge"): the
+#: index keeps its stop list short for search, a reason shown to people needs more.
+PLAIN_WORDS = frozenset("""
+    about above after again against all almost along already also although always am among amongst an and another
+    any anyone anything are around as at back be became because become been before being below between beyond both
+    but by can cannot could did do does doing done down due during each either else enough etc even ever every
+    few first for former from further get give given gives had has have having here hence her hers him his how
+    however if in indeed into is it its itself just last latter least less made make makes many may me might more
+    most mostly much must my namely neither never nevertheless next no none nor not now of off often on once one
+    only onto or other others otherwise our ours out over own per perhaps quite rather really same several she
+    should since so some still such than that the their them themselves then there thereby therefore these they
+    this those though three through thus to together too toward towards two under until up upon us use used uses
+    using very via was way we well were what whatever when where whereas whether which while who whole whom whose
+    why will with within without would yet you your
+""".split())
 
 
 @dataclass
@@ -57,11 +72,18 @@ def explain(session: Session, model: UserModel, paper: Paper, vector: np.ndarray
         reasons.append(Reason("follow", f"You follow the {kind} “{value}”"))
     profile = model.lexical.weights
     if profile:
-        shared = sorted({t for t in tokens(f"{paper.title} {paper.abstract}") if profile.get(t, 0.0) > 0},
-                        key=lambda t: -profile[t])
+        shared = sorted({t for t in tokens(f"{paper.title} {paper.abstract}")
+                         if profile.get(t, 0.0) > 0 and t not in PLAIN_WORDS and len(t) > 2},
+                        key=lambda t: (-profile[t], t))
         if shared:
-            reasons.append(Reason("terms", "Mentions " + ", ".join(shared[:4]) + ", words from papers you liked"))
+            reasons.append(Reason("terms", f"Mentions {_word_list(shared[:4])}, words from papers you liked"))
     return reasons
+
+
+def _word_list(words: list[str]) -> str:
+    """“a”, “b” and “c”: a readable list of quoted words."""
+    quoted = [f"“{w}”" for w in words]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def library_titles(session: Session, paper_ids: list[int]) -> dict[int, tuple[str, str]]:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -88,7 +88,7 @@ def create_app(db: Database | None = None) -> FastAPI:
         version="0.1.0",
         description="Research-paper discovery: daily papers, search, votes and comments. "
         "Authenticate with a session cookie (plus X-CSRF-Token for writes) or `Authorization: Bearer <token>`.",
-        docs_url="/docs",
+        docs_url=None,  # /docs and /redoc: views/api_docs.py, from vendored files (offline, CSP)
         redoc_url=None,
         dependencies=[Depends(limit_writes)],
     )
@@ -126,12 +126,12 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     from paperwire.web import api, api_foryou, routes_delivery
-    from paperwire.web.views import accounts, admin, daily, foryou, library, onboarding, papers, search, submit, users
+    from paperwire.web.views import accounts, admin, api_docs, daily, foryou, library, onboarding, papers, search, submit, users
     from paperwire.web.views import account_email
 
     app.include_router(api.router)
     app.include_router(api_foryou.router)
-    for module in (daily, papers, search, submit, accounts, users, admin, foryou, library, onboarding):
+    for module in (daily, papers, search, submit, accounts, users, admin, foryou, library, onboarding, api_docs):
         app.include_router(module.router)
     app.include_router(routes_delivery.router)
     app.include_router(account_email.router)
@@ -142,6 +142,10 @@ def create_app(db: Database | None = None) -> FastAPI:
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:
         return {"ok": True}
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
 
     return app
 

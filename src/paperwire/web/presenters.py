@@ -85,3 +85,19 @@ def invalidate(request: Request) -> None:
 def bibtex(paper: Paper) -> str:
     """The "cite" box of a paper page: one BibTeX entry without the abstract."""
     return bibtex_entry(paper, with_abstract=False)
+
+
+def fit_label(probability: float) -> str:
+    """A recommendation's model score in words: readers cannot use "match 0.22"."""
+    if probability >= 0.7:
+        return "Strong match for you"
+    if probability >= 0.4:
+        return "Good match for you"
+    return "Partial match for you"
+
+
+def trend_label(percentile: float, personal: float) -> str:
+    """Trending-for-you row in words instead of "trend 0.99 · for you 0.26"."""
+    top = max(1, round((1 - percentile) * 100))
+    heat = f"Among the top {top}% trending" if top < 50 else "Trending"
+    return f"{heat} · {fit_label(personal).lower()}"

@@ -71,7 +71,8 @@ def signup(
     except MailError:
         return again(503, MAIL_DOWN)
     flash = "welcome" if address is None else "welcome-verify-later" if limited else "welcome-verify"
-    return _logged_in(request, db, user, _with_msg(target, flash))
+    # A new account has nothing to recommend from: offer onboarding unless the visitor was headed somewhere.
+    return _logged_in(request, db, user, _with_msg("/onboarding" if target == "/" else target, flash))
 
 
 @router.get("/login", response_class=HTMLResponse)

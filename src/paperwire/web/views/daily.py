@@ -24,7 +24,7 @@ from paperwire.web.card_facts import entry_splits
 from paperwire.web.deps import current_user, render
 from paperwire.web.security import SESSION_COOKIE
 from paperwire.web.presenters import (
-    cached_featured_days, month_name, parse_day, parse_month, parse_week, shift_month, shift_week, week_name,
+    cached_featured_days, month_name, parse_day, parse_month, parse_week, week_name,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -73,22 +73,23 @@ def _page(request: Request, period: str, day: date, page: int, note: str | None 
         voted = voted_ids(session, user, [e.paper.id for e in entries])
         splits = entry_splits(session, entries)
     start, end = period_bounds(period, day)
+    # Previous/next go to the nearest period that has papers (never an empty one, never the future).
+    before, _ = neighbour_days(days, start)
+    _, after = neighbour_days(days, end)
     if period == "day":
-        prev_day, next_day = neighbour_days(days, day)
-        nav = {
-            "title": day.strftime("%A, %B %-d, %Y"),
-            "prev": f"/date/{prev_day}" if prev_day else None,
-            "next": f"/date/{next_day}" if next_day else None,
-        }
+        nav = {"title": day.strftime("%A, %B %-d, %Y"), "prev": f"/date/{before}" if before else None,
+               "next": f"/date/{after}" if after else None}
     elif period == "week":
         nav = {
             "title": f"Week {week_name(day)} · {start.strftime('%b %-d')} – {end.strftime('%b %-d, %Y')}",
-            "prev": f"/week/{week_name(shift_week(day, -1))}", "next": f"/week/{week_name(shift_week(day, 1))}",
+            "prev": f"/week/{week_name(before)}" if before else None,
+            "next": f"/week/{week_name(after)}" if after else None,
         }
     else:
         nav = {
             "title": day.strftime("%B %Y"),
-            "prev": f"/month/{month_name(shift_month(day, -1))}", "next": f"/month/{month_name(shift_month(day, 1))}",
+            "prev": f"/month/{month_name(before)}" if before else None,
+            "next": f"/month/{month_name(after)}" if after else None,
         }
     return render(
         request, "daily.html", entries=entries, voted=voted, period=period, day=day, nav=nav, page=page,

@@ -17,7 +17,7 @@ from paperwire.store.community import upvote_count, voted_ids
 from paperwire.store.db import Database
 from paperwire.store.library import dismiss, saved_ids, save_paper, undismiss, unsave_paper, user_signals
 from paperwire.web.deps import current_user, get_db, render, require_user, verify_csrf
-from paperwire.web.presenters import invalidate
+from paperwire.web.presenters import fit_label, invalidate, trend_label
 from paperwire.web.views.papers import load_paper, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -37,11 +37,12 @@ def for_you_page(
         if view == "trending":
             rows = trending_for_me(session, user.id, limit=PAGE_SIZE)
             items = [{"paper": r.paper, "score": r.score, "reasons": [], "upvotes": r.upvotes,
-                      "detail": f"trend {r.trend:.2f} · for you {r.personal:.2f}"} for r in rows]
+                      "detail": trend_label(r.trend, r.personal)} for r in rows]
         else:
             recs = recommend(session, user.id, limit=PAGE_SIZE + 1, offset=p * PAGE_SIZE)
             more = len(recs) > PAGE_SIZE
             items = [{"paper": r.paper, "score": r.score, "reasons": r.reasons, "source": r.source,
+                      "detail": "" if r.source == "popular" else fit_label(r.score),  # popular: its reason says so
                       "upvotes": upvote_count(session, r.paper)} for r in recs[:PAGE_SIZE]]
         ids = [i["paper"].id for i in items]
         voted = voted_ids(session, user, ids)

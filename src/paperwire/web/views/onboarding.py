@@ -1,6 +1,7 @@
 """Onboarding for a new user: pick a few categories, then seed papers.
 
-Step 1 lists the arXiv archives the catalogue has (with counts); step 2
+Step 1 lists the fixed arXiv taxonomy (``paperwire.taxonomy``) grouped as
+arXiv groups it, with paper counts where the catalogue has papers; step 2
 shows well-liked and recent papers of the chosen categories to tick. Chosen
 categories become follows, ticked papers go to the "Saved" collection; both
 train the user's model at once. A library file can be imported instead
@@ -18,6 +19,7 @@ from paperwire.store.community import Vote
 from paperwire.store.db import Database
 from paperwire.store.library import LibraryError, follow, save_paper
 from paperwire.store.models import Paper
+from paperwire.taxonomy import choosable, taxonomy
 from paperwire.web.deps import get_db, render, require_user, verify_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -25,17 +27,29 @@ SEEDS_PER_CATEGORY = 8
 MAX_CATEGORIES = 10
 
 
-def archives(session) -> list[tuple[str, int]]:
-    """Primary archives (``cs``, ``hep-th`` …) with their paper counts, largest first."""
+def category_counts(session) -> dict[str, int]:
+    """Visible papers per category and per archive (a paper counts once per archive)."""
     rows = session.execute(
-        select(Paper.primary_category, func.count()).where(Paper.primary_category.is_not(None), Paper.hidden.is_(False))
-        .group_by(Paper.primary_category)
+        select(Paper.categories, func.count()).where(Paper.hidden.is_(False)).group_by(Paper.categories)
     ).all()
     counts: dict[str, int] = {}
-    for category, n in rows:
-        archive = category.split(".")[0]
-        counts[archive] = counts.get(archive, 0) + n
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    for categories, n in rows:
+        names = set((categories or "").split())
+        for name in names | {c.split(".")[0] for c in names if "." in c}:
+            counts[name] = counts.get(name, 0) + n
+    return counts
+
+
+def taxonomy_choices(session) -> list[dict]:
+    """The taxonomy as the page shows it: groups with papers first open, counts beside names."""
+    counts = category_counts(session)
+    groups = []
+    for group in taxonomy():
+        archives = [{"id": a.id, "name": a.name, "count": counts.get(a.id, 0), "whole": a.has_subcategories,
+                     "categories": [{"id": c.id, "name": c.name, "count": counts.get(c.id, 0)}
+                                    for c in a.categories]} for a in group.archives]
+        groups.append({"name": group.name, "archives": archives, "count": sum(a["count"] for a in archives)})
+    return groups
 
 
 def seed_papers(session, categories: list[str]) -> list[Paper]:
@@ -56,12 +70,12 @@ def seed_papers(session, categories: list[str]) -> list[Paper]:
 @router.get("/onboarding", response_class=HTMLResponse)
 def onboarding(request: Request, cat: list[str] = Query([]), user=Depends(require_user),
                db: Database = Depends(get_db)) -> Response:
+    names = choosable()
+    chosen = list(dict.fromkeys(c for c in cat if c in names))[:MAX_CATEGORIES]
     with db.session() as session:
-        available = archives(session)
-        names = {a for a, _ in available}
-        chosen = [c for c in cat if c in names][:MAX_CATEGORIES]
+        groups = [] if chosen else taxonomy_choices(session)
         seeds = seed_papers(session, chosen) if chosen else []
-    return render(request, "onboarding.html", archives=available, chosen=chosen, seeds=seeds, error=None)
+    return render(request, "onboarding.html", groups=groups, chosen=chosen, seeds=seeds, error=None)
 
 
 @router.post("/onboarding", dependencies=[Depends(verify_csrf)])
@@ -69,14 +83,14 @@ def finish_onboarding(request: Request, cat: list[str] = Form([]), seed: list[st
                       user=Depends(require_user), db: Database = Depends(get_db)) -> Response:
     try:
         with db.session() as session:
-            for category in cat[:MAX_CATEGORIES]:
+            for category in [c for c in cat if c in choosable()][:MAX_CATEGORIES]:
                 follow(session, user.id, "category", category)
             ids = session.scalars(select(Paper.id).where(Paper.uid.in_(seed[:100]), Paper.hidden.is_(False)))
             for paper_id in ids:
                 save_paper(session, user.id, paper_id)
     except LibraryError as exc:
         with db.session() as session:
-            available = archives(session)
-        return render(request, "onboarding.html", status_code=422, archives=available, chosen=[], seeds=[],
+            groups = taxonomy_choices(session)
+        return render(request, "onboarding.html", status_code=422, groups=groups, chosen=[], seeds=[],
                       error=str(exc))
     return RedirectResponse("/for-you", status_code=303)

@@ -16,13 +16,13 @@ MODES = ("hybrid", "lexical", "semantic")
 SORTS = ("relevance", "date")
 
 
-def run_search(db, q: str, *, mode: str, limit: int, offset: int, sort: str):
+def run_search(db, q: str, *, mode: str, limit: int, offset: int, sort: str, separate_related: bool = False):
     """Call the search layer; raises ``LookupError`` when it is not installed."""
     try:
         from paperwire.index.search import search
     except ImportError as exc:
         raise LookupError("Search is not available on this installation yet.") from exc
-    return search(db, q, mode=mode, limit=limit, offset=offset, sort=sort)
+    return search(db, q, mode=mode, limit=limit, offset=offset, sort=sort, separate_related=separate_related)
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -37,28 +37,34 @@ def search_page(
     mode = mode if mode in MODES else "hybrid"
     sort = sort if sort in SORTS else "relevance"
     ctx = {"q": q, "mode": mode, "sort": sort, "page": p, "hits": [], "total": None, "error": None,
-           "has_next": False, "modes": MODES, "sorts": SORTS, "voted": set(), "excluded": 0, "show_all": all}
+           "has_next": False, "related": [], "modes": MODES, "sorts": SORTS, "voted": set(), "excluded": 0, "show_all": all}
     if not q.strip():
         return render(request, "search.html", **ctx)
     try:
-        results = run_search(request.app.state.db, q, mode=mode, limit=PAGE_SIZE + 1, offset=p * PAGE_SIZE, sort=sort)
+        # Hybrid: only papers with the words count as results; meaning-only ones are a labelled "related" block.
+        results = run_search(request.app.state.db, q, mode=mode, limit=PAGE_SIZE + 1, offset=p * PAGE_SIZE, sort=sort,
+                             separate_related=True)
     except LookupError as exc:
         return render(request, "search.html", status_code=503, **{**ctx, "error": str(exc)})
     except ValueError as exc:  # the query language reports syntax errors as ValueError
         return render(request, "search.html", status_code=422, **{**ctx, "error": str(exc)})
     hits = [h for h in results.hits if not h.paper.hidden]
+    related = [h for h in results.related if not h.paper.hidden]
     user = current_user(request)
     with request.app.state.db.session() as session:
         rules = exclusion_rules(session, user.id if user else None)
         excluded = sum(1 for h in hits if rules.excludes(h.paper)) if rules else 0
         if excluded and not all:
             hits = [h for h in hits if not rules.excludes(h.paper)]
+        if rules and not all:
+            related = [h for h in related if not rules.excludes(h.paper)]
         voted = voted_ids(session, user, [h.paper.id for h in hits])
-    shown = [
-        {"paper": h.paper, "score": h.score, "title_html": Markup(h.title_html), "snippet_html": Markup(h.snippet_html)}
-        for h in hits[:PAGE_SIZE]
-    ]
+    def row(h) -> dict:
+        return {"paper": h.paper, "score": h.score, "title_html": Markup(h.title_html),
+                "snippet_html": Markup(h.snippet_html)}
+
+    shown = [row(h) for h in hits[:PAGE_SIZE]]
     return render(request, "search.html", **{
-        **ctx, "hits": shown, "total": results.total, "has_next": len(results.hits) > PAGE_SIZE,
+        **ctx, "hits": shown, "related": [row(h) for h in related], "total": results.total, "has_next": len(results.hits) > PAGE_SIZE,
         "mode": getattr(results, "mode", mode), "voted": voted, "excluded": excluded, "show_all": all,
     })
