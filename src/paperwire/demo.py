@@ -9,6 +9,9 @@ The pages show their day without a year; the file dates of a checkout say
 nothing, so the demo reads them as saved on :data:`PAGES_SAVED_ON`, the
 earliest day consistent with their content (page 004 shows "Jan 9" and
 lists papers up to Sep 25, 2025, so it was saved on 2026-01-09 or later).
+With the real lists loaded, the pages' papers join the catalogue without
+being featured on those uncertain days: the site opens on the newest real
+list (2025-12-31), with its authors, links, code and upvotes.
 
 The older files are imported first, so the papers of the original
 451-paper corpus keep their ids; ``real_days=False`` loads only those (the
@@ -51,7 +54,9 @@ def load_demo(db: Database, log: Callable[[str], object] = print, *, real_days: 
     inserted = updated = 0
     changed: list[int] = []
     for path in demo_files(real_days=real_days):
-        options = {"saved_on": PAGES_SAVED_ON} if path.suffix == ".txt" else {}
+        # With the real lists, they make the days: the saved pages (one undated, the others
+        # dated without a year) join the catalogue, merged by title, without a day of their own.
+        options = {"saved_on": PAGES_SAVED_ON, "feature": not real_days} if path.suffix == ".txt" else {}
         report = import_items(db, read_path(path, **options), on_changed=changed.extend)
         inserted += report.result.inserted
         updated += report.result.updated

@@ -159,7 +159,7 @@ def _scan_dates(path: Path) -> tuple[tuple[int, int] | None, date | None, int]:
     return month_day, latest, texts
 
 
-def _finish(path: Path, entry: _Entry, featured: date) -> PaperRecord | InvalidRecord:
+def _finish(path: Path, entry: _Entry, featured: date | None) -> PaperRecord | InvalidRecord:
     origin = f"{path}:{entry.line}"
     if not entry.abstract:
         return InvalidRecord(origin, f"paper {entry.title[:80]!r} has no abstract (page cut off?)")
@@ -176,7 +176,8 @@ def _finish(path: Path, entry: _Entry, featured: date) -> PaperRecord | InvalidR
     )
 
 
-def read_pages(path: Path, *, saved_on: date | None = None, **_options) -> Iterator[PaperRecord | InvalidRecord]:
+def read_pages(path: Path, *, saved_on: date | None = None, feature: bool = True,
+               **_options) -> Iterator[PaperRecord | InvalidRecord]:
     """Papers of one saved Daily-Papers page (``.txt``, optionally ``.gz``).
 
     Every paper gets ``featured_on`` = the page day and ``source="dailypapers"``;
@@ -185,14 +186,16 @@ def read_pages(path: Path, *, saved_on: date | None = None, **_options) -> Itera
     or an abstract without title, is an :class:`InvalidRecord`; a file with
     neither a page day nor any entry is one too. ``saved_on`` replaces the
     file's modification day where that is not when the page was saved (files
-    shipped in the package carry their install time).
+    shipped in the package carry their install time). ``feature=False``
+    imports the papers into the catalogue without featuring them on the page
+    day (where better lists make the days, as in the demo).
     """
     month_day, latest, texts = _scan_dates(path)
     if month_day is None and texts == 0:
         yield InvalidRecord(f"{path}:1", "not a Daily-Papers page: no page date and no paper entries found")
         return
     saved = saved_on or datetime.fromtimestamp(path.stat().st_mtime).date()
-    featured = page_day(month_day, latest, saved)
+    featured = page_day(month_day, latest, saved) if feature else None
 
     pending: deque[_Token] = deque()
     stream = _tokens(path)
