@@ -86,7 +86,10 @@ def lexical_search(
         page = index.search(session, parsed, limit=limit, offset=offset, sort=sort)
         papers = papers_by_ids(session, [hit.paper_id for hit in page.hits])
     scores = {hit.paper_id: hit.score for hit in page.hits}
-    hits = [make_hit(paper, scores[paper.id], parsed) for paper in papers]
+    if page.highlight is not None:  # the engine marks its own matches (stemmed forms too)
+        hits = [SearchHit(paper, scores[paper.id], *page.highlight(paper.title, paper.abstract or "")) for paper in papers]
+    else:
+        hits = [make_hit(paper, scores[paper.id], parsed) for paper in papers]
     return SearchResults(
         hits=hits, total=page.total, mode="lexical", query=parsed, matched=page.matched,
         warnings=list(parsed.warnings),
