@@ -228,3 +228,24 @@ def test_a_second_process_switches_to_a_new_generation(corpus):
         reader.stdin.close()
         reader.wait(timeout=30)
     assert directory_name(1) == "lexical-g1"
+
+
+def test_index_rebuild_publishes_a_new_generation_from_scratch(corpus, db_url):
+    from typer.testing import CliRunner
+
+    from paperwire.cli import app
+
+    before = _generations(corpus)[-1].id
+    result = CliRunner().invoke(app, ["index", "rebuild", "--db", db_url])
+    assert result.exit_code == 0, result.output
+    assert "18 papers indexed" in result.output
+    assert _generations(corpus)[-1].id > before  # forced, although nothing changed
+
+
+def test_worker_index_job_publishes_the_lexical_generation(db):
+    from paperwire.worker.jobs import _publish
+
+    add(db, record(1, "Zebrafish regeneration atlas"))
+    result = _publish(db)
+    assert "lexical index: generation" in result.detail and "built and published" in result.detail
+    assert "is current" in _publish(db).detail.split(";")[-1]
