@@ -48,6 +48,9 @@ class LexicalPage:
     #: (title, abstract) -> (title HTML, snippet HTML) from the engine, when it
     #: highlights itself (tantivy); None: the caller highlights (``search.make_hit``).
     highlight: Callable[[str, str], tuple[str, str]] | None = None
+    #: The hits' papers when the engine loaded them already (its visibility
+    #: check), so the caller saves a query; None: load them by id.
+    papers: dict[int, Paper] | None = None
 
 
 class LexicalIndex(Protocol):

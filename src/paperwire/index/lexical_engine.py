@@ -8,18 +8,23 @@ host whose copy is still being built.
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from paperwire.index.lexical import LexicalIndex, LexicalPage
 from paperwire.index.lexical_tantivy import READERS, SCHEMA_NAME, TantivySearcher
 from paperwire.index.query import ParsedQuery
 from paperwire.settings import get_settings
-from paperwire.store.generations import LEXICAL, latest_generation
+from paperwire.store.generations import LEXICAL, IndexGeneration
 
 
 def published_searcher(session: Session) -> TantivySearcher | None:
     """A searcher on the newest published generation present on this host, or None."""
-    row = latest_generation(session, LEXICAL, SCHEMA_NAME)
+    row = session.execute(  # two columns by the lookup index: this runs on every search
+        select(IndexGeneration.id, IndexGeneration.path)
+        .where(IndexGeneration.kind == LEXICAL, IndexGeneration.model == SCHEMA_NAME, IndexGeneration.published.is_(True))
+        .order_by(IndexGeneration.id.desc()).limit(1)
+    ).first()
     if row is None or not row.path:
         return None
     index = READERS.get(get_settings().resolved_data_dir() / row.path, row.id)

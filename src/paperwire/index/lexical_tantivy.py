@@ -313,6 +313,18 @@ class GenerationReaders:
 READERS = GenerationReaders()
 
 
+#: Result pages up to this size load their papers with the visibility check
+#: (one query for both); larger candidate lists (hybrid) check ids only.
+LOAD_PAPERS_UP_TO = 100
+
+
+def visible_papers(session: Session, ids: list[int]) -> dict[int, Paper]:
+    """The papers among ``ids`` that still exist and are not hidden."""
+    if not ids:
+        return {}
+    return {p.id: p for p in session.scalars(select(Paper).where(Paper.id.in_(ids), Paper.hidden.is_(False)))}
+
+
 def visible_ids(session: Session, ids: list[int]) -> set[int]:
     """Which of ``ids`` still exist and are not hidden (the generation may predate a hide)."""
     if not ids:
@@ -348,11 +360,12 @@ class TantivySearcher:
         addresses = [address for _, address in result.hits]
         ids = [int(i) for i in self._searcher.fast_field_values("id", addresses)] if addresses else []
         scores = [0.0 if by_date else float(score) for score, _ in result.hits]
-        visible = visible_ids(session, ids)
+        papers = visible_papers(session, ids) if limit <= LOAD_PAPERS_UP_TO else None
+        visible = set(papers) if papers is not None else visible_ids(session, ids)
         hits = [LexicalHit(pid, score) for pid, score in zip(ids, scores) if pid in visible]
         total = int(result.count) - (len(ids) - len(hits))
         highlight = Highlighter(self._searcher, translated.text) if translated.text is not None else None
-        return LexicalPage(hits=hits, total=total, highlight=highlight)
+        return LexicalPage(hits=hits, total=total, highlight=highlight, papers=papers)
 
     def matching_ids(self, session: Session, query: ParsedQuery, paper_ids: list[int], *,
                      require_text: bool = True) -> set[int]:
