@@ -63,7 +63,8 @@ HIGHLIGHTED = {"body": 1.0}
 SNIPPET_CHARS = 280
 STEMMED = "en_stem"
 PLAIN = "en_plain"
-#: Date-sort key = seconds << 24 | (id & 0xFFFFFF): newest first, ties by id.
+#: Date-sort key = seconds << 24 | (id & 0xFFFFFF): newest first, ties by id
+#: (exact up to 16.7M paper ids; beyond, same-second ties are in arbitrary order).
 _ID_BITS = 24
 #: Key of undated papers: below every date (last in date order, outside after:/before:).
 _UNDATED = -(1 << 62)
@@ -241,20 +242,27 @@ class Highlighter:
     """Title and snippet HTML for result papers, from tantivy's snippet generator."""
 
     def __init__(self, searcher: tantivy.Searcher, text: tantivy.Query):
-        self._title = tantivy.SnippetGenerator.create(searcher, text, SCHEMA, "body")
-        self._title.set_max_num_chars(100_000)
-        self._abstract = tantivy.SnippetGenerator.create(searcher, text, SCHEMA, "body")
-        self._abstract.set_max_num_chars(SNIPPET_CHARS)
+        self._searcher, self._text = searcher, text
+        self._title = self._abstract = None  # made on first use: candidate lists (hybrid) never highlight
 
     def __call__(self, title: str, abstract: str) -> tuple[str, str]:
         return self.title(title), self.snippet(abstract)
 
+    def _ready(self) -> None:
+        if self._title is None:
+            self._title = tantivy.SnippetGenerator.create(self._searcher, self._text, SCHEMA, "body")
+            self._title.set_max_num_chars(100_000)
+            self._abstract = tantivy.SnippetGenerator.create(self._searcher, self._text, SCHEMA, "body")
+            self._abstract.set_max_num_chars(SNIPPET_CHARS)
+
     def title(self, title: str) -> str:
+        self._ready()
         snip = self._title.snippet_from_doc(tantivy.Document(body=title))
         ranges = [(r.start, r.end) for r in snip.highlighted()]
         return _marked(title, ranges) if ranges else html.escape(title)
 
     def snippet(self, abstract: str) -> str:
+        self._ready()
         abstract = " ".join(abstract.split())
         snip = self._abstract.snippet_from_doc(tantivy.Document(body=abstract))
         ranges = [(r.start, r.end) for r in snip.highlighted()]
