@@ -94,6 +94,7 @@ def run(args, url: str) -> None:
     from paperwire.settings import get_settings
 
     os.environ["PAPERWIRE_LEXICAL_ENGINE"] = args.engine
+    os.environ["PAPERWIRE_DATABASE_URL"] = url  # derived indexes live in this database's data folder
     get_settings.cache_clear()
     rng = random.Random(args.seed)
     db = open_database(url)
