@@ -7,6 +7,12 @@ and the same with ``cat:`` / ``after:`` filters; plus filter-only queries.
     python bench/search_latency.py --db /tmp/bench-100k.db --queries 200
     python bench/search_latency.py --backend postgres --pgdata /tmp/paperwire-bench-pg   # after import_throughput
     python bench/search_latency.py --db postgresql+psycopg://user@host/db
+    python bench/search_latency.py --db /tmp/bench-100k.db --engine tantivy   # publishes a generation first
+
+With ``--engine tantivy`` a second table times the index alone (query
+translation + tantivy top-k + reading the ids), so the difference to the
+first table is paperwire's own per-query work (visibility check, loading
+the papers, snippets).
 """
 
 from __future__ import annotations
@@ -75,14 +81,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=10)
     parser.add_argument("--sort", default="relevance", choices=["relevance", "date"])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--engine", choices=["database", "tantivy"], default="database",
+                        help="lexical engine (PAPERWIRE_LEXICAL_ENGINE)")
     args = parser.parse_args(argv)
     with bench_database(parser, args, fresh=False) as (url, _size):
         run(args, url)
 
 
 def run(args, url: str) -> None:
+    import os
+
+    from paperwire.settings import get_settings
+
+    os.environ["PAPERWIRE_LEXICAL_ENGINE"] = args.engine
+    os.environ["PAPERWIRE_DATABASE_URL"] = url  # derived indexes live in this database's data folder
+    get_settings.cache_clear()
     rng = random.Random(args.seed)
     db = open_database(url)
+    if args.engine == "tantivy":
+        from paperwire.index.publish_lexical import publish_lexical_index
+
+        print(publish_lexical_index(db).summary() + "\n")
     with db.session() as session:
         count = session.scalar(select(func.count()).select_from(Paper))
     kinds = make_queries(sample_texts(db, args.queries, rng), args.queries, rng)
@@ -113,7 +132,39 @@ def run(args, url: str) -> None:
           f"{percentile(everything, 99):.1f} | {max(everything):.1f} | "
           f"{percentile(all_cpu, 50):.1f} / {percentile(all_cpu, 95):.1f} | |")
     print("\nCPU = process CPU time per query: close to the latency of an otherwise idle machine.")
+    if args.engine == "tantivy":
+        index_alone(db, kinds, args)
     db.close()
+
+
+def index_alone(db, kinds: dict[str, list[str]], args) -> None:
+    """The same queries on the published tantivy generation only (no database, no snippets)."""
+    import tantivy
+
+    from paperwire.index.lexical_engine import published_searcher
+    from paperwire.index.lexical_tantivy import translate
+
+    with db.session() as session:
+        searcher = published_searcher(session)._searcher
+    print("\ntantivy alone (translate + top-k + ids):\n\n| queries | n | p50 ms | p95 ms |\n|---|---|---|---|")
+    everything: list[float] = []
+    for kind, queries in kinds.items():
+        times = []
+        for q in queries:
+            t0 = time.perf_counter()
+            parsed = parse_query(q)
+            by_date = args.sort == "date" or not (parsed.required_words() or parsed.phrases or parsed.authors)
+            translated = translate(parsed)
+            result = (searcher.search(translated.query, args.limit, order_by_field="date_key", order=tantivy.Order.Desc)
+                      if by_date else searcher.search(translated.query, args.limit))
+            if result.count == 0 and len(parsed.required_words()) + len(parsed.phrases) > 1:
+                result = searcher.search(translate(parsed, any_word=True).query, args.limit)
+            searcher.fast_field_values("id", [a for _, a in result.hits])
+            times.append((time.perf_counter() - t0) * 1000)
+        if times:
+            everything += times
+            print(f"| {kind} | {len(times)} | {percentile(times, 50):.2f} | {percentile(times, 95):.2f} |")
+    print(f"| **all** | {len(everything)} | {percentile(everything, 50):.2f} | {percentile(everything, 95):.2f} |")
 
 
 if __name__ == "__main__":

@@ -169,7 +169,19 @@ def _embedding(database: Database, embed: bool | None = None):
     """What imports and harvests call with new or changed paper ids: embed them,
     unless ``embed`` (default: $PAPERWIRE_EMBED_ON_IMPORT) says not to, and
     publish the vector index once at the end (also when the command fails
-    after some batches were stored)."""
+    after some batches were stored). The tantivy lexical index, when it is
+    the engine, is published at the end too."""
+    from paperwire.index.publish_lexical import publish_if_enabled
+
+    try:
+        with _embedding_only(database, embed) as on_changed:
+            yield on_changed
+    finally:
+        publish_if_enabled(database)
+
+
+@contextmanager
+def _embedding_only(database: Database, embed: bool | None = None):
     if not (get_settings().embed_on_import if embed is None else embed):
         yield None
         return

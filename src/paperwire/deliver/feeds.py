@@ -163,11 +163,13 @@ def for_you_feed(session: Session, user_id: int, subscription=None, *, limit: in
     """
     from paperwire.rank.exclusions import ExclusionRules
     from paperwire.rank.recommend import recommend
-    from paperwire.store.community import comment_count, upvote_count
+    from paperwire.store.community import comment_counts, upvote_counts
 
     extra = ExclusionRules.from_dict(subscription.exclusions) if subscription is not None else None
     recs = recommend(session, user_id, limit=limit, exclusions=extra, with_reasons=True, popular_fallback=False)
-    items = [_item(r.paper, upvote_count(session, r.paper), comment_count(session, r.paper)) for r in recs]
+    ids = [r.paper.id for r in recs]
+    upvotes, comments = upvote_counts(session, ids), comment_counts(session, ids)
+    items = [_item(r.paper, upvotes[r.paper.id], comments[r.paper.id]) for r in recs]
     base = delivery_config().base_url
     description = ("Papers recommended for you on paperwire, best first, with why each one was picked" if items
                    else FOR_YOU_EMPTY.format(base=base))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -44,6 +45,12 @@ class LexicalPage:
     #: "all" when every word had to match, "any" when that found nothing and
     #: the backend fell back to papers matching any of the words.
     matched: str = "all"
+    #: (title, abstract) -> (title HTML, snippet HTML) from the engine, when it
+    #: highlights itself (tantivy); None: the caller highlights (``search.make_hit``).
+    highlight: Callable[[str, str], tuple[str, str]] | None = None
+    #: The hits' papers when the engine loaded them already (its visibility
+    #: check), so the caller saves a query; None: load them by id.
+    papers: dict[int, Paper] | None = None
 
 
 class LexicalIndex(Protocol):
@@ -110,7 +117,22 @@ def date_order() -> list:
 
 
 def get_lexical_index(dialect: str) -> LexicalIndex:
-    """The lexical index for a database dialect name (``Database.dialect``)."""
+    """The lexical index for a database dialect name (``Database.dialect``).
+
+    With ``PAPERWIRE_LEXICAL_ENGINE=tantivy`` the published tantivy
+    generation answers (the database engine until one is published).
+    """
+    from paperwire.settings import get_settings
+
+    if get_settings().lexical_engine == "tantivy":
+        from paperwire.index.lexical_engine import TantivyIndex
+
+        return TantivyIndex(database_index(dialect))
+    return database_index(dialect)
+
+
+def database_index(dialect: str) -> LexicalIndex:
+    """The database's own full-text index (FTS5 or tsvector) for ``dialect``."""
     if dialect == "sqlite":
         from paperwire.index.lexical_sqlite import Fts5Index
 
@@ -141,7 +163,14 @@ def bulk_loading(db: Database):
 def rebuild_lexical_index(db: Database) -> int:
     """Re-create the lexical index from the papers table; returns rows indexed."""
     with db.session() as session:
-        return get_lexical_index(db.dialect).rebuild(session)
+        count = database_index(db.dialect).rebuild(session)
+    from paperwire.settings import get_settings
+
+    if get_settings().lexical_engine == "tantivy":
+        from paperwire.index.publish_lexical import publish_lexical_index
+
+        count = publish_lexical_index(db, force=True).papers
+    return count
 
 
 class AllThenAnyWords:

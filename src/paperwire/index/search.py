@@ -97,9 +97,15 @@ def lexical_search(
     index = get_lexical_index(db.dialect)
     with db.session() as session:
         page = index.search(session, parsed, limit=limit, offset=offset, sort=sort)
-        papers = papers_by_ids(session, [hit.paper_id for hit in page.hits])
+        if page.papers is not None:
+            papers = [page.papers[hit.paper_id] for hit in page.hits]
+        else:
+            papers = papers_by_ids(session, [hit.paper_id for hit in page.hits])
     scores = {hit.paper_id: hit.score for hit in page.hits}
-    hits = [make_hit(paper, scores[paper.id], parsed) for paper in papers]
+    if page.highlight is not None:  # the engine marks its own matches (stemmed forms too)
+        hits = [SearchHit(paper, scores[paper.id], *page.highlight(paper.title, paper.abstract or "")) for paper in papers]
+    else:
+        hits = [make_hit(paper, scores[paper.id], parsed) for paper in papers]
     return SearchResults(
         hits=hits, total=page.total, mode="lexical", query=parsed, matched=page.matched,
         warnings=list(parsed.warnings),

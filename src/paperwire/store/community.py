@@ -303,6 +303,21 @@ def upvote_count(session: Session, paper: Paper) -> int:
     return (imported or 0) + (here or 0)
 
 
+def upvote_counts(session: Session, paper_ids: list[int]) -> dict[int, int]:
+    """:func:`upvote_count` of many papers in two queries (result lists, feeds)."""
+    if not paper_ids:
+        return {}
+    ids = list(set(paper_ids))
+    counts = {pid: 0 for pid in ids}
+    for pid, imported in session.execute(select(FeaturedPaper.paper_id, func.max(FeaturedPaper.imported_upvotes))
+                                         .where(FeaturedPaper.paper_id.in_(ids)).group_by(FeaturedPaper.paper_id)):
+        counts[pid] += imported or 0
+    for pid, here in session.execute(select(Vote.paper_id, func.count()).where(Vote.paper_id.in_(ids))
+                                     .group_by(Vote.paper_id)):
+        counts[pid] += here or 0
+    return counts
+
+
 def voted_ids(session: Session, user: User | None, paper_ids: list[int]) -> set[int]:
     """Which of ``paper_ids`` the user has upvoted (for filled vote buttons)."""
     if user is None or not paper_ids:
@@ -366,6 +381,23 @@ def comment_tree(session: Session, paper: Paper, *, include_hidden: bool = False
 
 def comment_count(session: Session, paper: Paper) -> int:
     return session.scalar(select(func.count()).where(Comment.paper_id == paper.id, Comment.hidden.is_(False))) or 0
+
+
+def comment_counts(session: Session, paper_ids: list[int], *, imported: bool = False) -> dict[int, int]:
+    """:func:`comment_count` of many papers in one query; ``imported`` adds the
+    source's count (largest featured day), as the API's card totals do."""
+    if not paper_ids:
+        return {}
+    ids = list(set(paper_ids))
+    counts = {pid: 0 for pid in ids}
+    for pid, n in session.execute(select(Comment.paper_id, func.count())
+                                  .where(Comment.paper_id.in_(ids), Comment.hidden.is_(False)).group_by(Comment.paper_id)):
+        counts[pid] += n or 0
+    if imported:
+        for pid, n in session.execute(select(FeaturedPaper.paper_id, func.max(FeaturedPaper.imported_comments))
+                                      .where(FeaturedPaper.paper_id.in_(ids)).group_by(FeaturedPaper.paper_id)):
+            counts[pid] += n or 0
+    return counts
 
 
 def set_comment_hidden(session: Session, comment_id: int, hidden: bool) -> Comment | None:

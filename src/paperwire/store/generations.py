@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, func, select
+from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, case, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from paperwire.store.embeddings import Embedding
-from paperwire.store.models import Base
+from paperwire.store.models import Base, Paper
 
 VECTORS = "vectors"
+#: The tantivy lexical index (``model`` = its schema name).
+LEXICAL = "lexical"
 
 
 class IndexGeneration(Base):
@@ -43,6 +45,17 @@ def embeddings_marker(session: Session, model: str) -> str:
     ).one()
     newest_text = newest.isoformat() if isinstance(newest, datetime) else (str(newest) if newest else "-")
     return f"{int(count or 0)}:{newest_text}:{int(id_sum or 0)}"
+
+
+def papers_marker(session: Session) -> str:
+    """Fingerprint of the papers a lexical index is built from: changes with every
+    insert, content update (``imported_at``), delete, merge, hide or unhide."""
+    count, newest, id_sum, hidden_sum = session.execute(select(
+        func.count(), func.max(Paper.imported_at), func.sum(Paper.id),
+        func.sum(case((Paper.hidden.is_(True), Paper.id), else_=0)),
+    )).one()
+    newest_text = newest.isoformat() if isinstance(newest, datetime) else (str(newest) if newest else "-")
+    return f"{int(count or 0)}:{newest_text}:{int(id_sum or 0)}:{int(hidden_sum or 0)}"
 
 
 def latest_generation(session: Session, kind: str, model: str) -> IndexGeneration | None:

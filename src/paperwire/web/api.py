@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from paperwire.ids import arxiv_pdf_url
 from paperwire.rank.trending import TrendingEntry, hot, period_bounds, trending
 from paperwire.store.community import (
-    CommentNode, CommunityError, User, add_comment, comment_count, comment_tree, unvote, upvote_count, vote,
+    CommentNode, CommunityError, User, add_comment, comment_count, comment_counts, comment_tree, unvote, upvote_count,
+    upvote_counts, vote,
     voted_ids,
 )
 from paperwire.store.db import Database
@@ -202,9 +203,10 @@ def _latest_featured(session: Session, where, *, limit: int, offset: int) -> lis
         select(Paper).join(days, days.c.paper_id == Paper.id).where(Paper.hidden.is_(False), where)
         .order_by(days.c.day.desc(), Paper.id.desc()).limit(limit).offset(offset)
     ).all()
+    ids = [paper.id for paper in papers]
+    upvotes, comments = upvote_counts(session, ids), comment_counts(session, ids, imported=True)
     return [
-        TrendingEntry(paper=paper, upvotes=upvote_count(session, paper), comments=_comments(session, paper),
-                      day=None, submitted_by=None)
+        TrendingEntry(paper=paper, upvotes=upvotes[paper.id], comments=comments[paper.id], day=None, submitted_by=None)
         for paper in papers
     ]
 
@@ -253,11 +255,13 @@ def search_papers(
         raise HTTPException(422, str(exc)) from exc
     hits = [h for h in results.hits if not h.paper.hidden]
     with db.session() as session:
-        rows = featured_rows(session, [h.paper.id for h in hits])
+        ids = [h.paper.id for h in hits]
+        rows = featured_rows(session, ids)
+        upvotes, comments = upvote_counts(session, ids), comment_counts(session, ids, imported=True)
         out = []
-        for h in hits:
-            paper = session.merge(h.paper)
-            entry = daily_entry(paper, upvote_count(session, paper), _comments(session, paper), rows.get(paper.id))
+        for h in hits:  # counts for the whole page in three queries, not four per hit
+            paper = session.merge(h.paper, load=False)
+            entry = daily_entry(paper, upvotes[paper.id], comments[paper.id], rows.get(paper.id))
             out.append(SearchHitOut(**entry.model_dump(exclude_none=True), score=h.score,
                                     highlightedTitle=str(h.title_html), highlightedSummary=str(h.snippet_html)))
     return out

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from paperwire.deliver.export import FORMATS, export
 from paperwire.rank.recommend import recommend, trending_for_me
-from paperwire.store.community import User, comment_count, upvote_count
+from paperwire.store.community import User, comment_counts, upvote_counts
 from paperwire.store.db import Database
 from paperwire.store.library import (
     LibraryError, collection_papers, dismiss, get_collection, library_papers, list_collections, save_paper,
@@ -78,8 +78,10 @@ def for_you(
     """Personal recommendations with "why this paper" reasons (popular papers until you have signals)."""
     with db.session() as session:
         recs = recommend(session, user.id, limit=limit, offset=p * limit)
+        ids = [r.paper.id for r in recs]
+        upvotes, comments = upvote_counts(session, ids), comment_counts(session, ids)
         return [
-            ForYouOut(paper=paper_out(r.paper, upvote_count(session, r.paper), comment_count(session, r.paper)),
+            ForYouOut(paper=paper_out(r.paper, upvotes[r.paper.id], comments[r.paper.id]),
                       score=round(r.score, 4), source=r.source, reasons=[ReasonOut(**x.as_dict()) for x in r.reasons])
             for r in recs
         ]

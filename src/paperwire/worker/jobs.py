@@ -96,8 +96,14 @@ def _embed(db: Database) -> JobResult:
 def _publish(db: Database) -> JobResult:
     from paperwire.index.publish import publish_vector_index
 
+    from paperwire.index.publish_lexical import publish_if_enabled
+
     report = publish_vector_index(db)
-    return JobResult(report.vectors if report.built else 0, report.summary())
+    lexical = publish_if_enabled(db)
+    if lexical is None:
+        return JobResult(report.vectors if report.built else 0, report.summary())
+    return JobResult((report.vectors if report.built else 0) + (lexical.papers if lexical.built else 0),
+                     f"{report.summary()}; {lexical.summary()}")
 
 
 def _deliver(db: Database) -> JobResult:

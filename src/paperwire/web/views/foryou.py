@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from paperwire.deliver.subscriptions import active_feed_token
 from paperwire.rank.recommend import recommend, trending_for_me
-from paperwire.store.community import upvote_count, voted_ids
+from paperwire.store.community import upvote_counts, voted_ids
 from paperwire.store.db import Database
 from paperwire.store.library import dismiss, saved_ids, save_paper, undismiss, unsave_paper, user_signals
 from paperwire.web.deps import current_user, get_db, render, require_user, verify_csrf
@@ -41,9 +41,10 @@ def for_you_page(
         else:
             recs = recommend(session, user.id, limit=PAGE_SIZE + 1, offset=p * PAGE_SIZE)
             more = len(recs) > PAGE_SIZE
+            upvotes = upvote_counts(session, [r.paper.id for r in recs[:PAGE_SIZE]])
             items = [{"paper": r.paper, "score": r.score, "reasons": r.reasons, "source": r.source,
                       "detail": "" if r.source == "popular" else fit_label(r.score),  # popular: its reason says so
-                      "upvotes": upvote_count(session, r.paper)} for r in recs[:PAGE_SIZE]]
+                      "upvotes": upvotes[r.paper.id]} for r in recs[:PAGE_SIZE]]
         ids = [i["paper"].id for i in items]
         voted = voted_ids(session, user, ids)
         saved = saved_ids(session, user.id, ids)

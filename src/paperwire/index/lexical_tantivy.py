@@ -1,0 +1,390 @@
+"""Lexical search with tantivy: one engine for SQLite and PostgreSQL deployments.
+
+Why tantivy: exact BM25 top-k with block-max pruning (no "rank only the
+newest 10,000 matches" budget), per-field boosts, positional phrases, an
+English stemmer and a snippet generator, in a maintained Rust library with
+Python wheels. The index is *derived state*: :mod:`paperwire.index.publish_lexical`
+builds it from the papers table and publishes it as a numbered generation
+(a directory ``lexical-g<N>`` in the data folder, immutable once published);
+this module only reads published generations and never builds one.
+
+The query language is :mod:`paperwire.index.query`, translated here into
+tantivy query objects (never parsed from user text, so no input is syntax):
+
+* a free word is scored by BM25F over title (x4) + abstract, stemmed and
+  exact forms, plus authors (see :data:`SCORED`); a word the analyzer
+  splits (``graph-neural``) is a phrase of its parts; ``"phrases"`` are
+  positional;
+* all words must match; when nothing has all of them, any word may
+  (``matched = "any"``), exactly like the database engines;
+* ``-excluded`` terms are ``MustNot`` in any of the three fields;
+* ``author:`` is a phrase on the authors field (not stemmed);
+* ``cat:``, ``after:``/``before:`` are non-scoring filters on indexed
+  terms and a date key; filter-only queries list the newest papers.
+
+Papers hidden, deleted or merged after the generation was built are dropped
+at read time (one primary-key query on the page's ids), so a hide takes
+effect at once; new papers appear with the next published generation.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from pathlib import Path
+
+import tantivy
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from paperwire.index.lexical import LexicalHit, LexicalPage
+from paperwire.index.query import ParsedQuery
+from paperwire.store.models import Paper
+
+#: ``index_generations.model`` of this engine: bump when the schema or analyzers change.
+SCHEMA_NAME = "tantivy-v1"
+#: What free words are scored on. ``body`` holds the title TITLE_REPEATS times
+#: plus the abstract, so one BM25 saturates the weighted term frequency across
+#: both (BM25F, as FTS5's weighted bm25 does) instead of adding two
+#: separately saturated scores; ``exact`` is the same text unstemmed, so an
+#: exact form outranks a stem-mate ("diffusion" over "diffuse") while
+#: inflections still match; authors are their own field. Chosen on
+#: ``bench/eval_lexical.py`` (separate title/abstract fields with boosts
+#: 4/1: keywords MRR@10 0.844, paraphrase 0.887; body stemmed only:
+#: 0.860/0.967; unstemmed only: 0.897/0.965; both, stemmed at 0.5: 0.891/0.975).
+SCORED = {"body": 0.5, "exact": 1.0, "authors": 0.5}
+TITLE_REPEATS = 4
+#: The field whose terms mark titles and snippets (stemmed: "regenerating" marks for "regenerate").
+HIGHLIGHTED = {"body": 1.0}
+#: Characters of abstract a snippet shows (about 40 words).
+SNIPPET_CHARS = 280
+STEMMED = "en_stem"
+PLAIN = "en_plain"
+#: Date-sort key = seconds << 24 | (id & 0xFFFFFF): newest first, ties by id
+#: (exact up to 16.7M paper ids; beyond, same-second ties are in arbitrary order).
+_ID_BITS = 24
+#: Key of undated papers: below every date (last in date order, outside after:/before:).
+_UNDATED = -(1 << 62)
+
+
+def _analyzer(stem: bool) -> tantivy.TextAnalyzer:
+    builder = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.remove_long(60))
+               .filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.ascii_fold()))
+    if stem:
+        builder = builder.filter(tantivy.Filter.stemmer("english"))
+    return builder.build()
+
+
+ANALYZERS = {STEMMED: _analyzer(True), PLAIN: _analyzer(False)}
+FIELD_ANALYZER = {"body": STEMMED, "exact": PLAIN, "authors": PLAIN}
+
+
+def build_schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("id", indexed=True, fast=True)
+    builder.add_text_field("body", tokenizer_name=STEMMED)
+    builder.add_text_field("exact", tokenizer_name=PLAIN)
+    builder.add_text_field("authors", tokenizer_name=PLAIN)
+    builder.add_text_field("cats", tokenizer_name="raw", index_option="basic")
+    builder.add_integer_field("date_key", indexed=True, fast=True)
+    return builder.build()
+
+
+SCHEMA = build_schema()
+
+
+def _register(index: tantivy.Index) -> tantivy.Index:
+    for name, analyzer in ANALYZERS.items():
+        index.register_tokenizer(name, analyzer)
+    return index
+
+
+def create_index(path: Path) -> tantivy.Index:
+    """A new, empty index in ``path`` with this engine's schema and analyzers."""
+    path.mkdir(parents=True, exist_ok=True)
+    return _register(tantivy.Index(SCHEMA, path=str(path), reuse=False))
+
+
+def open_index(path: Path) -> tantivy.Index:
+    return _register(tantivy.Index.open(str(path)))
+
+
+def _seconds(moment: datetime) -> int:
+    return int(moment.replace(tzinfo=timezone.utc).timestamp()) if moment.tzinfo is None else int(moment.timestamp())
+
+
+def date_key(paper_id: int, submitted: datetime | None) -> int:
+    if submitted is None:
+        return _UNDATED + paper_id
+    return (_seconds(submitted) << _ID_BITS) | (paper_id & ((1 << _ID_BITS) - 1))
+
+
+def category_terms(categories: str) -> set[str]:
+    """Indexed category terms: each category and its archive (``cs.lg`` and ``cs``)."""
+    found: set[str] = set()
+    for category in categories.lower().split():
+        found.add(category)
+        found.add(category.split(".", 1)[0])
+    return found
+
+
+def document(paper_id: int, title: str, abstract: str, authors: str, categories: str,
+             submitted: datetime | None) -> tantivy.Document:
+    doc = tantivy.Document()
+    doc.add_integer("id", paper_id)
+    for field in ("body", "exact"):
+        for _ in range(TITLE_REPEATS):
+            doc.add_text(field, title or "")
+        doc.add_text(field, abstract or "")
+    doc.add_text("authors", authors or "")
+    for term in sorted(category_terms(categories or "")):
+        doc.add_text("cats", term)
+    doc.add_integer("date_key", date_key(paper_id, submitted))
+    return doc
+
+
+# --- query translation -------------------------------------------------------
+
+def _field_query(field: str, value: str) -> tantivy.Query | None:
+    tokens = ANALYZERS[FIELD_ANALYZER[field]].analyze(value)
+    if not tokens:
+        return None
+    if len(tokens) == 1:
+        return tantivy.Query.term_query(SCHEMA, field, tokens[0])
+    return tantivy.Query.phrase_query(SCHEMA, field, tokens)
+
+
+def _any_field(value: str, fields: dict[str, float] = SCORED) -> tantivy.Query | None:
+    """``value`` in any of ``fields``, each boosted; None when it has no terms."""
+    parts = []
+    for field, boost in fields.items():
+        query = _field_query(field, value)
+        if query is not None:
+            parts.append((tantivy.Occur.Should, tantivy.Query.boost_query(query, boost)))
+    return tantivy.Query.boolean_query(parts) if parts else None
+
+
+def _filters(query: ParsedQuery) -> list[tantivy.Query]:
+    """Non-scoring conditions for ``cat:``, ``after:`` and ``before:``."""
+    found = []
+    if query.categories:
+        cats = [(tantivy.Occur.Should, tantivy.Query.term_query(SCHEMA, "cats", c.lower())) for c in query.categories]
+        found.append(tantivy.Query.boolean_query(cats))
+    if query.after or query.before:
+        low = (_day_key(query.after) if query.after else _UNDATED // 2)
+        high = (_day_key(query.before) - 1) if query.before else None
+        found.append(tantivy.Query.range_query(SCHEMA, "date_key", tantivy.FieldType.Integer, low, high))
+    return found
+
+
+def _day_key(day: date) -> int:
+    return _seconds(datetime.combine(day, time())) << _ID_BITS
+
+
+def _excluded(query: ParsedQuery) -> list[tantivy.Query]:
+    return [q for q in map(_any_field, query.excluded) if q is not None]
+
+
+@dataclass
+class Translated:
+    #: The full query (text, authors, filters, exclusions).
+    query: tantivy.Query
+    #: The positive text terms on title and abstract (what snippets highlight; never run).
+    text: tantivy.Query | None
+
+
+def translate(query: ParsedQuery, *, any_word: bool = False, require_text: bool = True) -> Translated:
+    """``query`` as tantivy queries (see the module docstring for the mapping)."""
+    values = [*query.required_words(), *query.phrases] if require_text else []
+    texts = [q for q in map(_any_field, values) if q is not None]
+    marks = [q for q in (_any_field(v, HIGHLIGHTED) for v in values) if q is not None]
+    occur = tantivy.Occur.Should if any_word else tantivy.Occur.Must
+    text = tantivy.Query.boolean_query([(occur, q) for q in texts]) if texts else None
+    clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+    if text is not None:
+        clauses.append((tantivy.Occur.Must, text))
+    for name in query.authors:
+        author = _field_query("authors", name)
+        if author is not None:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.boost_query(author, SCORED["authors"])))
+    if not clauses:
+        clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(tantivy.Query.all_query(), 0.0)))
+    clauses += [(tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in _filters(query)]
+    clauses += [(tantivy.Occur.MustNot, q) for q in _excluded(query)]
+    highlight = tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in marks]) if marks else None
+    return Translated(tantivy.Query.boolean_query(clauses), highlight)
+
+
+def _ranks_by_text(query: ParsedQuery) -> bool:
+    return bool(query.required_words() or query.phrases or query.authors)
+
+
+# --- highlighting ------------------------------------------------------------
+
+def _marked(fragment: str, ranges: list[tuple[int, int]]) -> str:
+    """``fragment`` escaped, with the byte ``ranges`` tantivy highlighted in ``<mark>``."""
+    data = fragment.encode("utf-8")
+    out, last = [], 0
+    for start, end in sorted(ranges):
+        if start < last:
+            continue
+        out.append(html.escape(data[last:start].decode("utf-8", "replace")))
+        out.append(f"<mark>{html.escape(data[start:end].decode('utf-8', 'replace'))}</mark>")
+        last = end
+    out.append(html.escape(data[last:].decode("utf-8", "replace")))
+    return "".join(out)
+
+
+class Highlighter:
+    """Title and snippet HTML for result papers, from tantivy's snippet generator."""
+
+    def __init__(self, searcher: tantivy.Searcher, text: tantivy.Query):
+        self._searcher, self._text = searcher, text
+        self._title = self._abstract = None  # made on first use: candidate lists (hybrid) never highlight
+
+    def __call__(self, title: str, abstract: str) -> tuple[str, str]:
+        return self.title(title), self.snippet(abstract)
+
+    def _ready(self) -> None:
+        if self._title is None:
+            self._title = tantivy.SnippetGenerator.create(self._searcher, self._text, SCHEMA, "body")
+            self._title.set_max_num_chars(100_000)
+            self._abstract = tantivy.SnippetGenerator.create(self._searcher, self._text, SCHEMA, "body")
+            self._abstract.set_max_num_chars(SNIPPET_CHARS)
+
+    def title(self, title: str) -> str:
+        self._ready()
+        snip = self._title.snippet_from_doc(tantivy.Document(body=title))
+        ranges = [(r.start, r.end) for r in snip.highlighted()]
+        return _marked(title, ranges) if ranges else html.escape(title)
+
+    def snippet(self, abstract: str) -> str:
+        self._ready()
+        abstract = " ".join(abstract.split())
+        snip = self._abstract.snippet_from_doc(tantivy.Document(body=abstract))
+        ranges = [(r.start, r.end) for r in snip.highlighted()]
+        if not ranges:
+            return plain_snippet(abstract)
+        where = snip.fragment_range()
+        prefix = "… " if where.start > 0 else ""
+        suffix = " …" if where.end < len(abstract.encode("utf-8")) else ""
+        return prefix + _marked(snip.fragment(), ranges) + suffix
+
+
+def plain_snippet(abstract: str, chars: int = SNIPPET_CHARS) -> str:
+    """The beginning of ``abstract`` (no match to centre on), cut at a word."""
+    if len(abstract) <= chars:
+        return html.escape(abstract)
+    cut = abstract[:chars].rsplit(" ", 1)[0]
+    return html.escape(cut) + " …"
+
+
+# --- reading published generations ------------------------------------------
+
+class GenerationReaders:
+    """Owner of the tantivy indexes this process has open, one per data folder.
+
+    Invalidation: every search passes the newest published generation (one
+    indexed query on ``index_generations``); when it differs from the open
+    one, the new directory is opened and replaces it. Published directories
+    are immutable, so an open searcher never needs a reload otherwise; an
+    old generation removed by the publisher stays readable while open.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[str, tuple[int, tantivy.Index]] = {}
+
+    def get(self, directory: Path, generation: int) -> tantivy.Index | None:
+        key = str(directory.parent.resolve())
+        with self._lock:
+            current = self._open.get(key)
+            if current and current[0] == generation:
+                return current[1]
+        if not (directory / "meta.json").is_file():
+            return None
+        index = open_index(directory)
+        with self._lock:
+            current = self._open.get(key)
+            if current is None or current[0] < generation:
+                self._open[key] = (generation, index)
+            return self._open[key][1]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._open.clear()
+
+
+READERS = GenerationReaders()
+
+
+#: Result pages up to this size load their papers with the visibility check
+#: (one query for both); larger candidate lists (hybrid) check ids only.
+LOAD_PAPERS_UP_TO = 100
+
+
+def visible_papers(session: Session, ids: list[int]) -> dict[int, Paper]:
+    """The papers among ``ids`` that still exist and are not hidden."""
+    if not ids:
+        return {}
+    return {p.id: p for p in session.scalars(select(Paper).where(Paper.id.in_(ids), Paper.hidden.is_(False)))}
+
+
+def visible_ids(session: Session, ids: list[int]) -> set[int]:
+    """Which of ``ids`` still exist and are not hidden (the generation may predate a hide)."""
+    if not ids:
+        return set()
+    return set(session.scalars(select(Paper.id).where(Paper.id.in_(ids), Paper.hidden.is_(False))))
+
+
+class TantivySearcher:
+    """Searches one opened generation (see the module docstring)."""
+
+    def __init__(self, index: tantivy.Index):
+        self._searcher = index.searcher()
+
+    def search(self, session: Session, query: ParsedQuery, *, limit: int, offset: int = 0,
+               sort: str = "relevance", any_word: bool = False) -> LexicalPage:
+        page = self._run(session, query, limit=limit, offset=offset, sort=sort, any_word=any_word)
+        if any_word:
+            page.matched = "any"
+        elif page.total == 0 and len(query.required_words()) + len(query.phrases) > 1:
+            page = self._run(session, query, limit=limit, offset=offset, sort=sort, any_word=True)
+            page.matched = "any"
+        return page
+
+    def _run(self, session: Session, query: ParsedQuery, *, limit: int, offset: int, sort: str,
+             any_word: bool) -> LexicalPage:
+        translated = translate(query, any_word=any_word)
+        by_date = sort == "date" or not _ranks_by_text(query)
+        if by_date:
+            result = self._searcher.search(translated.query, limit, count=True, order_by_field="date_key",
+                                           offset=offset, order=tantivy.Order.Desc)
+        else:
+            result = self._searcher.search(translated.query, limit, count=True, offset=offset)
+        addresses = [address for _, address in result.hits]
+        ids = [int(i) for i in self._searcher.fast_field_values("id", addresses)] if addresses else []
+        scores = [0.0 if by_date else float(score) for score, _ in result.hits]
+        papers = visible_papers(session, ids) if limit <= LOAD_PAPERS_UP_TO else None
+        visible = set(papers) if papers is not None else visible_ids(session, ids)
+        hits = [LexicalHit(pid, score) for pid, score in zip(ids, scores) if pid in visible]
+        total = int(result.count) - (len(ids) - len(hits))
+        highlight = Highlighter(self._searcher, translated.text) if translated.text is not None else None
+        return LexicalPage(hits=hits, total=total, highlight=highlight, papers=papers)
+
+    def matching_ids(self, session: Session, query: ParsedQuery, paper_ids: list[int], *,
+                     require_text: bool = True) -> set[int]:
+        if not paper_ids:
+            return set()
+        translated = translate(query, require_text=require_text)
+        among = tantivy.Query.term_set_query(SCHEMA, "id", list(paper_ids))
+        both = tantivy.Query.boolean_query([(tantivy.Occur.Must, translated.query), (tantivy.Occur.Must, among)])
+        result = self._searcher.search(both, len(paper_ids), count=False)
+        ids = [int(i) for i in self._searcher.fast_field_values("id", [a for _, a in result.hits])]
+        return visible_ids(session, ids)
+
+
+Highlight = Callable[[str, str], tuple[str, str]]

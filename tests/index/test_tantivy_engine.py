@@ -1,0 +1,251 @@
+"""The tantivy lexical engine: publishing generations, readers in other processes,
+writes reflected after publish, the query language, engine snippets."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, select, update
+
+from paperwire.index.lexical_engine import published_searcher
+from paperwire.index.publish_lexical import directory_name, publish_lexical_index
+from paperwire.index.query import parse_query
+from paperwire.index.search import lexical_search
+from paperwire.records import PaperRecord, PaperVersion
+from paperwire.settings import get_settings
+from paperwire.store.generations import LEXICAL, IndexGeneration
+from paperwire.store.models import Paper
+from paperwire.store.papers import upsert_papers
+
+FILLER = "We study a problem and present results on benchmarks with careful experiments"
+
+
+@pytest.fixture(autouse=True)
+def _tantivy(monkeypatch):
+    monkeypatch.setenv("PAPERWIRE_LEXICAL_ENGINE", "tantivy")
+    get_settings.cache_clear()
+
+
+def record(n: int, title: str, abstract: str = FILLER, *, authors=("Ann Filler",), cats=("physics.gen-ph",),
+           day: datetime | None = None) -> PaperRecord:
+    day = day or datetime(2020, 1, 1 + n % 28)
+    return PaperRecord(title=title, abstract=abstract, arxiv_id=f"2001.{n:05d}", authors=list(authors),
+                       categories=list(cats), submitted=day, versions=[PaperVersion(1, day)], source="test")
+
+
+def add(db, *records: PaperRecord) -> None:
+    with db.session() as session:
+        upsert_papers(session, records)
+
+
+def lex(db, q: str, **kw):
+    return lexical_search(db, parse_query(q), **kw)
+
+
+def uids(results) -> list[str]:
+    return [hit.paper.uid for hit in results.hits]
+
+
+@pytest.fixture
+def corpus(db):
+    add(db, *[record(100 + i, f"Filler paper number {i} on ordinary topics") for i in range(12)])
+    add(
+        db,
+        record(1, "Zebrafish regeneration atlas", cats=("q-bio.TO",), day=datetime(2021, 3, 5)),
+        record(2, "A study of fins", "Regrowth in zebrafish is fast. " + FILLER, cats=("cs.LG", "q-bio.TO"),
+               day=datetime(2023, 6, 1)),
+        record(3, "Unrelated title", authors=("Zed Zebrafish",), cats=("math.OC",), day=datetime(2024, 2, 1)),
+        record(4, "Neural network pruning", "A neural network is pruned. " + FILLER, cats=("cs.LG",),
+               authors=("Jane Doe", "Li Wei"), day=datetime(2024, 7, 1)),
+        record(5, "Networks of neural cells", "Network neural biology. " + FILLER, cats=("math-ph",),
+               authors=("John Doe",), day=datetime(2022, 1, 1)),
+        record(6, "Pruning survey", "A survey of neural network pruning. " + FILLER, cats=("cs.CV",),
+               authors=("Jane Doe",), day=datetime(2019, 5, 5)),
+    )
+    assert publish_lexical_index(db).built
+    return db
+
+
+def _generations(db) -> list[IndexGeneration]:
+    with db.session() as session:
+        return list(session.scalars(select(IndexGeneration).where(IndexGeneration.kind == LEXICAL)
+                                    .order_by(IndexGeneration.id)))
+
+
+def test_search_works_before_anything_is_published(db):
+    add(db, record(1, "Zebrafish regeneration atlas"))
+    with db.session() as session:
+        assert published_searcher(session) is None
+    assert uids(lex(db, "zebrafish")) == ["2001.00001"]  # the database engine answers meanwhile
+
+
+def test_publishing_is_idempotent_and_keeps_two_generations(corpus):
+    data = get_settings().resolved_data_dir()
+    first = _generations(corpus)
+    assert [g.published for g in first] == [True] and (data / first[0].path / "meta.json").is_file()
+    again = publish_lexical_index(corpus)
+    assert not again.built and again.generation == first[0].id and again.papers == 18
+    for n in (7, 8):
+        add(corpus, record(n, f"Axolotl number {n}"))
+        assert publish_lexical_index(corpus).built
+    rows = _generations(corpus)
+    assert len(rows) == 2 and rows[0].id > first[0].id
+    assert not (data / first[0].path).exists()  # the oldest generation's directory is gone
+    assert sorted(p.name for p in data.iterdir() if p.name.startswith("lexical-")) == sorted(r.path for r in rows)
+
+
+def test_new_papers_appear_after_publish(corpus):
+    add(corpus, record(9, "Axolotl limb atlas"))
+    assert uids(lex(corpus, "axolotl")) == []  # the published generation predates it
+    publish_lexical_index(corpus)
+    assert uids(lex(corpus, "axolotl")) == ["2001.00009"]
+
+
+def test_hides_and_deletes_are_reflected_at_once_and_after_publish(corpus):
+    with corpus.session() as session:
+        session.execute(update(Paper).where(Paper.uid == "2001.00001").values(hidden=True))
+        session.execute(delete(Paper).where(Paper.uid == "2001.00002"))
+    before = lex(corpus, "zebrafish")
+    assert uids(before) == ["2001.00003"] and before.total == 1
+    report = publish_lexical_index(corpus)
+    assert report.built and report.papers == 16  # the hide changed the fingerprint too
+    assert uids(lex(corpus, "zebrafish")) == ["2001.00003"]
+    with corpus.session() as session:
+        session.execute(update(Paper).where(Paper.uid == "2001.00001").values(hidden=False))
+    assert publish_lexical_index(corpus).built
+    assert uids(lex(corpus, "zebrafish"))[0] == "2001.00001"
+
+
+def test_title_beats_abstract_beats_author_and_stemming(corpus):
+    assert uids(lex(corpus, "zebrafish")) == ["2001.00001", "2001.00002", "2001.00003"]
+    # "networks" and "network" share a stem; the title match ranks first.
+    assert set(uids(lex(corpus, "networks"))) == {"2001.00004", "2001.00005", "2001.00006"}
+
+
+def test_phrases_exclusions_authors_filters(corpus):
+    assert set(uids(lex(corpus, '"neural network"'))) == {"2001.00004", "2001.00006"}
+    assert uids(lex(corpus, "pruning -survey")) == ["2001.00004"]
+    assert set(uids(lex(corpus, 'author:"Jane Doe"'))) == {"2001.00004", "2001.00006"}
+    assert uids(lex(corpus, "author:Doe cat:math-ph")) == ["2001.00005"]
+    assert set(uids(lex(corpus, "cat:cs"))) == {"2001.00002", "2001.00004", "2001.00006"}
+    assert uids(lex(corpus, "cat:cs.L")) == []
+    assert uids(lex(corpus, "cat:math")) == ["2001.00003"]  # math.OC, not math-ph
+    assert uids(lex(corpus, "neural after:2022 before:2024-07")) == ["2001.00005"]
+
+
+def test_all_words_then_any_word(corpus):
+    results = lex(corpus, "zebrafish pruning")
+    assert results.matched == "any" and {"2001.00001", "2001.00004"} <= set(uids(results))
+    assert lex(corpus, "zebrafish atlas").matched == "all"
+
+
+def test_date_sort_filters_only_and_paging(corpus):
+    assert uids(lex(corpus, "pruning", sort="date")) == ["2001.00004", "2001.00006"]
+    browse = lex(corpus, "cat:q-bio")
+    assert uids(browse) == ["2001.00002", "2001.00001"] and browse.total == 2
+    assert all(hit.score == 0.0 for hit in browse.hits)
+    everything = uids(lex(corpus, "ordinary", limit=50))
+    pages = [uids(lex(corpus, "ordinary", limit=5, offset=o)) for o in range(0, 15, 5)]
+    assert sum(pages, []) == everything and len(everything) == 12
+    assert lex(corpus, "ordinary", limit=5, offset=10).total == 12
+
+
+def test_ranking_is_exact_for_frequent_words(db):
+    """No budget: the best BM25 match wins however old it is."""
+    add(db, record(1, "Ordinary ordinary ordinary", day=datetime(2001, 1, 1)))
+    add(db, *[record(100 + i, f"Paper {i}", "ordinary words " + FILLER) for i in range(30)])
+    publish_lexical_index(db)
+    results = lex(db, "ordinary", limit=3)
+    assert uids(results)[0] == "2001.00001" and results.total == 31
+
+
+def test_snippets_come_from_the_engine_escaped(db):
+    add(db, record(7, 'Breaking <script>alert("x")</script> zebrafish & co',
+                   "Tags like <b>zebrafish</b> and regenerating fins. " + FILLER * 8))
+    publish_lexical_index(db)
+    hit = lex(db, "zebrafish regenerate").hits[0]
+    assert "<script>" not in hit.title_html and "&lt;script&gt;" in hit.title_html
+    assert "<mark>zebrafish</mark>" in hit.title_html and "&amp; co" in hit.title_html
+    assert "<b>" not in hit.snippet_html and "&lt;b&gt;<mark>zebrafish</mark>&lt;/b&gt;" in hit.snippet_html
+    assert "<mark>regenerating</mark>" in hit.snippet_html  # the stemmed form is marked too
+    assert hit.snippet_html.endswith(" …")
+
+
+def test_special_characters_never_raise(corpus):
+    for q in ['AND', 'OR OR', 'NOT x', 'NEAR(a, b)', '"', 'a"b', '***', 'col:x', '{title}:x', '^start', '(((', "'",
+              'x -', '-"', 'zebrafish AND', 'é ü 漢字', '\x00', 'cat:"', 'author:"""', 'title:zebrafish', 'id:1',
+              '[1 TO 2]', 'zebra*', '+zebrafish', 'a' * 300]:
+        lex(corpus, q)
+
+
+def test_another_host_builds_its_copy_of_the_same_generation(corpus):
+    row = _generations(corpus)[-1]
+    shutil.rmtree(get_settings().resolved_data_dir() / row.path)
+    from paperwire.index.lexical_tantivy import READERS
+
+    READERS.clear()  # a fresh process on a host whose folder lacks the generation
+    assert uids(lex(corpus, "zebrafish"))[0] == "2001.00001"  # database engine meanwhile
+    report = publish_lexical_index(corpus)
+    assert report.built and report.generation == row.id and len(_generations(corpus)) == 1
+    with corpus.session() as session:
+        assert published_searcher(session) is not None
+
+
+READER = """
+import sys
+from paperwire.index.query import parse_query
+from paperwire.index.search import lexical_search
+from paperwire.store.db import open_database
+db = open_database()
+for line in sys.stdin:
+    print(",".join(h.paper.uid for h in lexical_search(db, parse_query(line.strip())).hits), flush=True)
+"""
+
+
+def test_a_second_process_switches_to_a_new_generation(corpus):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    reader = subprocess.Popen([sys.executable, "-c", READER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True, env=env)
+    try:
+        def ask(q: str) -> str:
+            reader.stdin.write(q + "\n")
+            reader.stdin.flush()
+            return reader.stdout.readline().strip()
+
+        assert ask("zebrafish atlas") == "2001.00001"
+        assert ask("axolotl") == ""
+        add(corpus, record(9, "Axolotl limb atlas"))
+        assert ask("axolotl") == ""  # not yet published
+        publish_lexical_index(corpus)
+        assert ask("axolotl") == "2001.00009"  # the reader opened the new generation
+    finally:
+        reader.stdin.close()
+        reader.wait(timeout=30)
+    assert directory_name(1) == "lexical-g1"
+
+
+def test_index_rebuild_publishes_a_new_generation_from_scratch(corpus, db_url):
+    from typer.testing import CliRunner
+
+    from paperwire.cli import app
+
+    before = _generations(corpus)[-1].id
+    result = CliRunner().invoke(app, ["index", "rebuild", "--db", db_url])
+    assert result.exit_code == 0, result.output
+    assert "18 papers indexed" in result.output
+    assert _generations(corpus)[-1].id > before  # forced, although nothing changed
+
+
+def test_worker_index_job_publishes_the_lexical_generation(db):
+    from paperwire.worker.jobs import _publish
+
+    add(db, record(1, "Zebrafish regeneration atlas"))
+    result = _publish(db)
+    assert "lexical index: generation" in result.detail and "built and published" in result.detail
+    assert "is current" in _publish(db).detail.split(";")[-1]
