@@ -34,12 +34,14 @@ def _reader(fmt: str) -> Callable[..., Iterator[Item]]:
 
 def detect_format(path: Path) -> str:
     """Guess the format from the file name and its first bytes."""
-    import gzip
+    from paperwire.sources.textfile import UTF8_BOM, open_binary
 
     name = path.name.lower()
-    opener = gzip.open if name.endswith(".gz") else open
-    with opener(path, "rb") as handle:
-        head = handle.read(4096).lstrip()
+    with open_binary(path) as handle:
+        try:
+            head = handle.read(4096).removeprefix(UTF8_BOM).lstrip()
+        except (EOFError, OSError) as exc:
+            raise ValueError(f"{path}:1: corrupt or truncated gzip data ({exc})") from None
     stem = name.removesuffix(".gz")
     if stem.endswith(".csv") or stem.endswith(".tsv"):
         return "csv"

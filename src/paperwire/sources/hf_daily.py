@@ -17,7 +17,6 @@ the line ("file.jsonl:3").
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from pathlib import Path
 from paperwire.ids import InvalidArxivId, parse_arxiv_id
 from paperwire.records import InvalidRecord, PaperRecord
 from paperwire.sources.importer import iter_lines
+from paperwire.sources.textfile import read_text
 
 
 def parse_timestamp(value: str) -> datetime:
@@ -101,9 +101,7 @@ def _convert(entry, origin: str) -> PaperRecord | InvalidRecord:
 
 def read_hf_daily(path: Path, **_options) -> Iterator[PaperRecord | InvalidRecord]:
     """Entries of a saved ``/api/daily_papers`` response (``.json``, JSON lines, ``.gz``)."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        text = handle.read()
+    text = read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
