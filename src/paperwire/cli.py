@@ -7,6 +7,7 @@ Every command opens the database named by ``PAPERWIRE_DATABASE_URL`` (or
 from __future__ import annotations
 
 import json
+import re
 import sys
 from contextlib import contextmanager, nullcontext
 from datetime import date
@@ -48,6 +49,15 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts
 
 def _open(db_url: str | None) -> Database:
     return open_database(db_url or get_settings().database_url)
+
+
+#: Control characters (ESC starts ANSI sequences, C1 0x9b is a one-byte CSI) never reach the terminal.
+_TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _term(text: str | None) -> str:
+    """Metadata text made safe for rich: control characters out, markup escaped."""
+    return escape(_TERMINAL_UNSAFE.sub("", text or ""))
 
 
 def _print_json(value) -> None:
@@ -344,14 +354,14 @@ def embed(
 
 
 def _print_table(rows: list[dict], title: str) -> None:
-    table = Table(title=title, show_lines=False)
+    table = Table(title=_term(title), show_lines=False)
     for column in ("id", "title", "authors", "categories", "published", "score"):
         table.add_column(column, overflow="fold")
     for row in rows:
         authors = row["authors"]
         table.add_row(
-            row["id"], row["title"], ", ".join(authors[:3]) + (" …" if len(authors) > 3 else ""),
-            " ".join(row["categories"]), row["published"] or "", f"{row['score']:.3f}" if row["score"] is not None else "",
+            _term(row["id"]), _term(row["title"]), _term(", ".join(authors[:3]) + (" …" if len(authors) > 3 else "")),
+            _term(" ".join(row["categories"])), row["published"] or "", f"{row['score']:.3f}" if row["score"] is not None else "",
         )
     Console().print(table)
 
@@ -376,11 +386,11 @@ def show(
         _print_json(detail)
         return
     out = Console()
-    out.print(f"[bold]{detail['title']}[/]  ({detail['id']})", markup=True, highlight=False)
-    out.print(", ".join(detail["authors"]) or f"{detail['author_count'] or '?'} authors", markup=False)
-    out.print(" ".join(detail["categories"]), detail["published"] or "", markup=False)
+    out.print(f"[bold]{_term(detail['title'])}[/]  ({_term(detail['id'])})", markup=True, highlight=False)
+    out.print(_term(", ".join(detail["authors"])) or f"{detail['author_count'] or '?'} authors", highlight=False)
+    out.print(_term(" ".join(detail["categories"])), detail["published"] or "", highlight=False)
     out.print()
-    out.print(detail["abstract"], markup=False)
+    out.print(_term(detail["abstract"]), highlight=False)
 
 
 @app.command()
