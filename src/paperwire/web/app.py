@@ -14,6 +14,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from paperwire.settings import get_settings
@@ -59,6 +60,18 @@ def _install_error_handlers(app: FastAPI) -> None:
         ]
         summary = "; ".join(f"{'.'.join(p['loc'][1:]) or 'input'}: {p['msg']}" for p in problems)
         return _error_response(request, 422, f"Invalid input — {summary}", problems)
+
+    # An id or number beyond what the database column holds (/library?c=99999999999999999999999):
+    # SQLite's driver raises OverflowError, PostgreSQL "integer out of range". Bad input, not a 500.
+    @app.exception_handler(OverflowError)
+    async def number_overflow(request: Request, exc: OverflowError):
+        return _error_response(request, 422, "Invalid input — a number in the request is out of range")
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError):
+        if "out of range" not in str(exc.orig).lower():
+            raise exc
+        return _error_response(request, 422, "Invalid input — a number in the request is out of range")
 
 
 def create_app(db: Database | None = None) -> FastAPI:
