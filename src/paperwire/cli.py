@@ -116,8 +116,8 @@ def import_(
             try:
                 fmt = detect_format(path) if format == "auto" else format
                 items = read_path(path, fmt, **(options if fmt == "csv" else {}))
-            except (UnknownFormat, ValueError) as exc:
-                console.print(f"[red]error:[/] {escape(str(exc))}")
+            except (UnknownFormat, ValueError, OSError) as exc:
+                console.print(f"[red]error:[/] {_term(str(exc))}")
                 raise typer.Exit(2) from exc
             task = progress.add_task(f"{path.name} ({fmt})", total=None, rate="")
 
@@ -131,7 +131,7 @@ def import_(
                     on_progress=on_progress, on_changed=on_changed,
                 )
             except ImportFailed as exc:
-                console.print(f"[red]error:[/] {escape(str(exc.error))}")
+                console.print(f"[red]error:[/] {_term(str(exc.error))}")
                 console.print(
                     f"Stopped. {exc.report.result.inserted} new and {exc.report.result.updated} updated papers from "
                     "earlier batches were kept; nothing of the failing batch was written. "
@@ -148,7 +148,7 @@ def import_(
             f"{report['unchanged']} unchanged, {report['featured']} featured, {report['invalid']} invalid"
         )
         for error in report["errors"]:
-            console.print(f"  [yellow]skipped[/] {escape(error)}")
+            console.print(f"  [yellow]skipped[/] {_term(error)}")
 
 
 def _embed_callback(database: Database, embed: bool | None = None):
