@@ -1,7 +1,9 @@
 """Batching records from any reader into the store.
 
 A reader yields :class:`PaperRecord` objects, or :class:`InvalidRecord` for
-a record it could not read (so that ``--skip-invalid`` can go on). Each batch
+a record it could not read (so that ``--skip-invalid`` can go on); a file that
+cannot be read on (bad gzip, not UTF-8, an overlong line: ``SourceError``
+from the shared opener in ``sources.textfile``) stops the import either way. Each batch
 is one transaction: an invalid record stops the import before its batch is
 written, naming the file and line. Progress is saved per committed batch, so
 an interrupted import of a huge file resumes where it stopped; because the
@@ -94,34 +96,29 @@ def import_items(
         if on_progress:
             on_progress(report.read, report.result)
 
+    def reject(error: InvalidRecord, *, fatal: bool = False) -> None:
+        report.invalid += 1
+        report.errors.append(str(error))
+        if fatal or not skip_invalid:
+            raise ImportFailed(error, report)
+
     try:
         for item in items:
             position += 1
             if position <= start:
                 continue
             if isinstance(item, InvalidRecord):
-                report.invalid += 1
-                report.errors.append(str(item))
-                if not skip_invalid:
-                    raise ImportFailed(item, report)
+                reject(item)
                 continue
-            normalise_record(item)
-            if not item.title.strip():
-                item = InvalidRecord(item.origin or f"record {position}", "empty title (after removing control characters)")
-                report.invalid += 1
-                report.errors.append(str(item))
-                if not skip_invalid:
-                    raise ImportFailed(item, report)
+            if not normalise_record(item).title.strip():
+                reject(InvalidRecord(item.origin or f"record {position}", "empty title (after removing control characters)"))
                 continue
             report.read += 1
             batch.append(item)
             if len(batch) >= batch_size:
                 flush()
     except SourceError as exc:  # the file itself cannot be read on: stop, whatever --skip-invalid says
-        error = InvalidRecord(exc.origin, exc.reason)
-        report.invalid += 1
-        report.errors.append(str(error))
-        raise ImportFailed(error, report) from None
+        reject(InvalidRecord(exc.origin, exc.reason), fatal=True)
     if batch or position > start:
         flush()
     if resume_key:
