@@ -67,11 +67,16 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def number_overflow(request: Request, exc: OverflowError):
         return _error_response(request, 422, "Invalid input — a number in the request is out of range")
 
+    # PostgreSQL refuses NUL in text ("cannot contain NUL (0x00) bytes") wherever request text
+    # reaches a query (a path id, a login name, a form field); SQLite stores it. Bad input too.
     @app.exception_handler(DataError)
     async def data_error(request: Request, exc: DataError):
-        if "out of range" not in str(exc.orig).lower():
-            raise exc
-        return _error_response(request, 422, "Invalid input — a number in the request is out of range")
+        reason = str(exc.orig).lower()
+        if "0x00" in reason:
+            return _error_response(request, 422, "Invalid input — text must not contain NUL characters")
+        if "out of range" in reason:
+            return _error_response(request, 422, "Invalid input — a number in the request is out of range")
+        raise exc
 
 
 def create_app(db: Database | None = None) -> FastAPI:
