@@ -34,14 +34,14 @@ def _reader(fmt: str) -> Callable[..., Iterator[Item]]:
 
 def detect_format(path: Path) -> str:
     """Guess the format from the file name and its first bytes."""
-    from paperwire.sources.textfile import UTF8_BOM, open_binary
+    from paperwire.sources.textfile import UTF8_BOM, SourceError, open_binary
 
     name = path.name.lower()
     with open_binary(path) as handle:
         try:
             head = handle.read(4096).removeprefix(UTF8_BOM).lstrip()
         except (EOFError, OSError) as exc:
-            raise ValueError(f"{path}:1: corrupt or truncated gzip data ({exc})") from None
+            raise SourceError(path, 1, f"corrupt or truncated gzip data ({exc})") from None
     stem = name.removesuffix(".gz")
     if stem.endswith(".csv") or stem.endswith(".tsv"):
         return "csv"
