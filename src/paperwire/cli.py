@@ -7,6 +7,7 @@ Every command opens the database named by ``PAPERWIRE_DATABASE_URL`` (or
 from __future__ import annotations
 
 import json
+import re
 import sys
 from contextlib import contextmanager, nullcontext
 from datetime import date
@@ -65,6 +66,15 @@ def _open(db_url: str | None, *, create: bool = False) -> Database:
                       "with `paperwire demo`, or point --db at an existing database.")
         raise typer.Exit(1)
     return open_database(url)
+
+
+#: Control characters (ESC starts ANSI sequences, C1 0x9b is a one-byte CSI) never reach the terminal.
+_TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _term(text: str | None) -> str:
+    """Metadata text made safe for rich: control characters out, markup escaped."""
+    return escape(_TERMINAL_UNSAFE.sub("", text or ""))
 
 
 def _print_json(value) -> None:
@@ -129,8 +139,8 @@ def import_(
             try:
                 fmt = detect_format(path) if format == "auto" else format
                 items = read_path(path, fmt, **(options if fmt == "csv" else {}))
-            except (UnknownFormat, ValueError) as exc:
-                console.print(f"[red]error:[/] {escape(str(exc))}")
+            except (UnknownFormat, ValueError, OSError) as exc:
+                console.print(f"[red]error:[/] {_term(str(exc))}")
                 raise typer.Exit(2) from exc
             task = progress.add_task(f"{path.name} ({fmt})", total=None, rate="")
 
@@ -144,7 +154,7 @@ def import_(
                     on_progress=on_progress, on_changed=on_changed,
                 )
             except ImportFailed as exc:
-                console.print(f"[red]error:[/] {escape(str(exc.error))}")
+                console.print(f"[red]error:[/] {_term(str(exc.error))}")
                 console.print(
                     f"Stopped. {exc.report.result.inserted} new and {exc.report.result.updated} updated papers from "
                     "earlier batches were kept; nothing of the failing batch was written. "
@@ -161,7 +171,7 @@ def import_(
             f"{report['unchanged']} unchanged, {report['featured']} featured, {report['invalid']} invalid"
         )
         for error in report["errors"]:
-            console.print(f"  [yellow]skipped[/] {escape(error)}")
+            console.print(f"  [yellow]skipped[/] {_term(error)}")
 
 
 @contextmanager
@@ -451,14 +461,14 @@ def embed(
 
 
 def _print_table(rows: list[dict], title: str) -> None:
-    table = Table(title=title, show_lines=False)
+    table = Table(title=_term(title), show_lines=False)
     for column in ("id", "title", "authors", "categories", "published", "score"):
         table.add_column(column, overflow="fold")
     for row in rows:
         authors = row["authors"]
         table.add_row(
-            row["id"], row["title"], ", ".join(authors[:3]) + (" …" if len(authors) > 3 else ""),
-            " ".join(row["categories"]), row["published"] or "", f"{row['score']:.3f}" if row["score"] is not None else "",
+            _term(row["id"]), _term(row["title"]), _term(", ".join(authors[:3]) + (" …" if len(authors) > 3 else "")),
+            _term(" ".join(row["categories"])), row["published"] or "", f"{row['score']:.3f}" if row["score"] is not None else "",
         )
     Console().print(table)
 
@@ -484,14 +494,14 @@ def show(
         _print_json(detail)
         return
     out = Console()
-    out.print(f"[bold]{detail['title']}[/]  ({detail['id']})", markup=True, highlight=False)
-    out.print(", ".join(detail["authors"]) or f"{detail['author_count'] or '?'} authors", markup=False)
-    out.print(" ".join(detail["categories"]), detail["published"] or "", markup=False)
+    out.print(f"[bold]{_term(detail['title'])}[/]  ({_term(detail['id'])})", markup=True, highlight=False)
+    out.print(_term(", ".join(detail["authors"])) or f"{detail['author_count'] or '?'} authors", highlight=False)
+    out.print(_term(" ".join(detail["categories"])), detail["published"] or "", highlight=False)
     days = detail["featured_days"]
     out.print(f"{detail['upvotes']} upvotes · {detail['comments']} comments · "
               + (f"featured on {', '.join(days)}" if days else "never featured"), markup=False, highlight=False)
     out.print()
-    out.print(detail["abstract"], markup=False)
+    out.print(_term(detail["abstract"]), highlight=False)
 
 
 @app.command()

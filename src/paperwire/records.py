@@ -7,6 +7,8 @@ and ``store`` evolve independently: an importer only has to fill one of these.
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -81,3 +83,97 @@ class InvalidRecord(ValueError):
         super().__init__(f"{origin}: {reason}")
         self.origin = origin
         self.reason = reason
+
+
+#: Bounds for what a source may claim. Votes, comments and stars beyond
+#: ``MAX_COUNT`` are clamped (an attacker's 2**70 would overflow the column),
+#: negative ones become 0; long text is cut with an ellipsis.
+MAX_COUNT = 1_000_000_000
+MAX_VERSION = 10_000
+MAX_TITLE = 1_000
+MAX_ABSTRACT = 50_000
+MAX_FIELD = 5_000
+MAX_NAME = 500
+MAX_AUTHORS = 10_000
+#: Characters no stored text keeps: C0/C1 controls (NUL, ESC, ...), DEL, lone
+#: surrogates (from JSON "\ud800"; not encodable) and the XML non-characters.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+#: Single-line fields turn tabs and line breaks into spaces.
+_BREAKS = re.compile("[\t\n\r\u2028\u2029]")
+_TEXT_FIELDS = ("doi", "journal_ref", "license", "submitted_by", "github_repo", "project_page",
+                "ai_summary_source", "discussion_id")
+_MULTILINE_FIELDS = ("comments", "ai_summary")
+_COUNT_FIELDS = ("upvotes", "num_comments", "github_stars", "author_count")
+
+
+def clean_text(value: str, limit: int = MAX_FIELD, *, multiline: bool = False) -> str:
+    """``value`` without control characters, in Unicode NFC, at most ``limit`` characters.
+
+    Newlines and tabs stay only in ``multiline`` text; elsewhere they become
+    spaces. Every importer's text passes here once (see ``normalise_record``).
+    """
+    if _CONTROL.search(value):
+        value = _CONTROL.sub("", value)
+    if not multiline and _BREAKS.search(value):
+        value = _BREAKS.sub(" ", value)
+    if not value.isascii() and not unicodedata.is_normalized("NFC", value):
+        value = unicodedata.normalize("NFC", value)
+    if len(value) > limit:
+        value = value[: limit - 1].rstrip() + "\u2026"
+    return value
+
+
+def clamp_count(value: int | None) -> int | None:
+    """A count a source reported, within 0..``MAX_COUNT`` (``None`` stays unknown)."""
+    if value is None:
+        return None
+    return min(max(int(value), 0), MAX_COUNT)
+
+
+def _clean_json(value, depth: int = 0):
+    """Strings inside the structured fields (author names, organisation, submitter)."""
+    if isinstance(value, str):
+        return clean_text(value, MAX_FIELD)
+    if depth > 4:
+        return None
+    if isinstance(value, dict):
+        return {clean_text(str(k), MAX_NAME): _clean_json(v, depth + 1) for k, v in list(value.items())[:50]}
+    if isinstance(value, list):
+        return [_clean_json(v, depth + 1) for v in value[:MAX_AUTHORS]]
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return clamp_count(value)
+    return clean_text(str(value), MAX_FIELD)
+
+
+def normalise_record(record: PaperRecord) -> PaperRecord:
+    """Text and numbers of ``record`` made safe to store, in place; returns it.
+
+    The single write path (``store.papers.upsert_papers``) calls this for every
+    record, so no importer can store NUL, ESC or other control characters
+    (which break feeds and terminals), un-normalised Unicode, unbounded text or
+    counts that overflow a column.
+    """
+    record.title = clean_text(record.title or "", MAX_TITLE)
+    record.abstract = clean_text(record.abstract or "", MAX_ABSTRACT, multiline=True)
+    record.authors = [name for name in (clean_text(a, MAX_NAME) for a in record.authors[:MAX_AUTHORS]) if name.strip()]
+    record.categories = [c for c in (clean_text(c, MAX_NAME) for c in record.categories[:100]) if c.strip()]
+    for name in _TEXT_FIELDS:
+        value = getattr(record, name)
+        if value is not None:
+            setattr(record, name, clean_text(str(value), MAX_FIELD) or None)
+    for name in _MULTILINE_FIELDS:
+        value = getattr(record, name)
+        if value is not None:
+            setattr(record, name, clean_text(str(value), MAX_ABSTRACT, multiline=True) or None)
+    for name in _COUNT_FIELDS:
+        setattr(record, name, clamp_count(getattr(record, name)))
+    record.versions = [v for v in record.versions if 0 < v.version <= MAX_VERSION]
+    if record.ai_keywords is not None:
+        record.ai_keywords = [clean_text(k, MAX_NAME) for k in record.ai_keywords[:100] if isinstance(k, str)]
+    for name in ("author_names", "organization", "submitter"):
+        value = getattr(record, name)
+        if value is not None:
+            setattr(record, name, _clean_json(value))
+    return record

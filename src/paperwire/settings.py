@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     home: Path | None = None
     #: Rows per transaction when importing.
     import_batch_size: int = 1000
+    #: Longest line an importer reads (bytes); a longer one is a clear error,
+    #: so one 50 MB abstract cannot cost a gigabyte of memory.
+    import_max_line_bytes: int = 8 * 1024 * 1024
+    #: Largest file read whole (hf-daily JSON, Atom and OAI-PMH XML), in bytes.
+    import_max_file_bytes: int = 64 * 1024 * 1024
     #: Embedder used for semantic search ("paperwire-static-v1" ships with
     #: the package; "st:<model>" loads a sentence-transformers model).
     embedder: str = "paperwire-static-v1"

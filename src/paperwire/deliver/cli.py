@@ -17,6 +17,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from paperwire.settings import get_settings
 from paperwire.store.db import missing_sqlite_file, open_database
@@ -82,7 +83,7 @@ def send(
         if hooks is not None:
             console.print(hooks.summary())
         for error in report.errors[:20]:
-            console.print(f"  [yellow]{error}[/]", markup=True, highlight=False)
+            console.print(f"  [yellow]{escape(str(error))}[/]", markup=True, highlight=False)
     if report.aborted:
         raise typer.Exit(75)  # EX_TEMPFAIL: cron/systemd may retry later
 

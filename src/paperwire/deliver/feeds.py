@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, is_dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from html import escape
@@ -194,10 +195,38 @@ def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
+#: What XML 1.0 cannot carry (NUL, ESC and other controls, U+FFFE/U+FFFF, lone surrogates).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_safe(text: str) -> str:
+    return _NOT_XML.sub("", text) if text else text
+
+
+def xml_safe_feed(feed: Feed) -> Feed:
+    """A copy of ``feed`` whose text XML can hold.
+
+    Imports already normalise text; this is the writer's own defence, so one
+    control character in an old row or a query (``?q=%00``) cannot make every
+    feed a 500 (lxml refuses such strings).
+    """
+    items = [
+        replace(item, title=_xml_safe(item.title), abstract=_xml_safe(item.abstract),
+                authors=[_xml_safe(a) for a in item.authors], categories=[_xml_safe(c) for c in item.categories],
+                url=_xml_safe(item.url))
+        for item in feed.items
+    ]
+    why = {uid: [replace(r, label=_xml_safe(r.label)) if is_dataclass(r) else r for r in reasons]
+           for uid, reasons in feed.why.items()}
+    return replace(feed, key=_xml_safe(feed.key), title=_xml_safe(feed.title), description=_xml_safe(feed.description),
+                   link=_xml_safe(feed.link), items=items, why=why)
+
+
 def render_feed(feed: Feed, fmt: str, self_url: str) -> bytes:
     """The feed as RSS 2.0, Atom or JSON Feed 1.1 bytes."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown feed format {fmt!r}: rss, atom or json")
+    feed, self_url = xml_safe_feed(feed), _xml_safe(self_url)
     if fmt == "json":
         return _json_feed(feed, self_url)
     gen = FeedGenerator()

@@ -25,7 +25,7 @@ known-item retrieval unchanged.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -84,7 +84,7 @@ def search_semantic_or_hybrid(
             papers = dict.fromkeys(session.scalars(select(Paper.id).where(Paper.id.in_(ids))))
         ranked = [(pid, score) for pid, score in ranked if pid in papers]
         if sort == "date":
-            ranked.sort(key=lambda item: (published_date(papers[item[0]]) or _EPOCH, item[0]), reverse=True)
+            ranked.sort(key=lambda item: (date_sort_key(papers[item[0]]), item[0]), reverse=True)
         page = ranked[offset : offset + limit]
         if sort != "date":
             papers = {p.id: p for p in papers_by_ids(session, [pid for pid, _ in page])}
@@ -183,7 +183,13 @@ def fuse(rankings: list[list[tuple[int, float]]], weights: list[float], k: int =
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
-_EPOCH = date(1900, 1, 1)
+#: Undated papers sort after every dated one (a datetime, like ``published_date``).
+_UNDATED = datetime.min
+
+
+def date_sort_key(paper: Paper) -> datetime:
+    """One type for the date sort: ``published_date`` is a datetime, so is the fallback."""
+    return published_date(paper) or _UNDATED
 
 
 def _text_filters_pass(paper: Paper, parsed: ParsedQuery) -> bool:

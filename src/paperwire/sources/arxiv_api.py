@@ -20,6 +20,7 @@ from paperwire.records import InvalidRecord, PaperRecord, PaperVersion
 from paperwire.sources.harvest_state import HarvestReport, load_state, save_state
 from paperwire.sources.http import HarvestError, PoliteClient, parse_xml, xml_text
 from paperwire.sources.importer import ChangedCallback, Item, import_items
+from paperwire.sources.textfile import read_xml_bytes
 from paperwire.store.db import Database
 from paperwire.store.locks import busy_message, job_lock
 
@@ -110,7 +111,7 @@ def parse_atom(xml_bytes: bytes, origin: str) -> tuple[list[Item], int]:
 def read_atom_file(path: Path) -> Iterator[Item]:
     """Records of a saved API response (parsed at once so bad XML fails early)."""
     path = Path(path)
-    items, _total = parse_atom(path.read_bytes(), str(path))
+    items, _total = parse_atom(read_xml_bytes(path), str(path))
     return iter(items)
 
 

@@ -12,16 +12,16 @@ mapping fails at once with the list of available columns.
 from __future__ import annotations
 
 import csv
-import gzip
+import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import IO
 
 from paperwire.ids import InvalidArxivId, parse_arxiv_id
 from paperwire.records import InvalidRecord, PaperRecord
 from paperwire.sources.kaggle import split_author_string
+from paperwire.sources.textfile import iter_lines
 
 #: Our field -> header names recognised for it, in order of preference.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -42,9 +42,9 @@ def _key(name: str) -> str:
     return "_".join(name.strip().lower().replace("-", " ").split())
 
 
-def _open(path: Path) -> IO[str]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    return opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
+def _lines(path: Path) -> Iterator[str]:
+    """The file's lines through the shared opener (gzip, UTF-8 and size checks)."""
+    return (text for _number, text in iter_lines(path))
 
 
 def _delimiter(path: Path, first_line: str) -> str:
@@ -147,11 +147,13 @@ def read_csv(path: Path, column_map: dict[str, str] | None = None, **_options) -
     map names a column the file does not have. A row that cannot be read
     becomes an :class:`InvalidRecord` naming the line where the row starts.
     """
-    with _open(path) as handle:
-        first = handle.readline()
-        delimiter = _delimiter(path, first)
-        handle.seek(0)
-        header = next(csv.reader(handle, delimiter=delimiter), None)
+    lines = _lines(path)
+    first = next(lines, "")
+    delimiter = _delimiter(path, first)
+    try:
+        header = next(csv.reader(itertools.chain([first], lines), delimiter=delimiter), None)
+    except csv.Error as exc:
+        raise ValueError(f"{path}:1: malformed CSV header ({exc})") from None
     if not header:
         raise ValueError(f"{path}: empty file, expected a header line")
     columns = resolve_columns(header, column_map)
@@ -159,27 +161,26 @@ def read_csv(path: Path, column_map: dict[str, str] | None = None, **_options) -
 
 
 def _rows(path: Path, delimiter: str, width: int, columns: dict[str, int]) -> Iterator[PaperRecord | InvalidRecord]:
-    with _open(path) as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        next(reader, None)  # the header
-        while True:
-            start = reader.line_num + 1
-            origin = f"{path}:{start}"
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield InvalidRecord(origin, f"malformed CSV ({exc})")
-                continue
-            if not row or not any(cell.strip() for cell in row):
-                continue
-            if len(row) != width:
-                yield InvalidRecord(origin, f"row has {len(row)} fields, the header has {width}")
-                continue
-            try:
-                yield _record(row, columns, origin)
-            except InvalidArxivId as exc:
-                yield InvalidRecord(origin, f"{exc} (map another column with --map id=COLUMN, or ignore ids with --map id=)")
-            except ValueError as exc:
-                yield InvalidRecord(origin, str(exc))
+    reader = csv.reader(_lines(path), delimiter=delimiter)
+    next(reader, None)  # the header
+    while True:
+        start = reader.line_num + 1
+        origin = f"{path}:{start}"
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield InvalidRecord(origin, f"malformed CSV ({exc})")
+            continue
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if len(row) != width:
+            yield InvalidRecord(origin, f"row has {len(row)} fields, the header has {width}")
+            continue
+        try:
+            yield _record(row, columns, origin)
+        except InvalidArxivId as exc:
+            yield InvalidRecord(origin, f"{exc} (map another column with --map id=COLUMN, or ignore ids with --map id=)")
+        except ValueError as exc:
+            yield InvalidRecord(origin, str(exc))

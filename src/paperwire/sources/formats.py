@@ -23,16 +23,23 @@ SUPPORTED = ".jsonl, .json, .xml, .csv, .tsv or .txt (optionally gzipped)"
 
 def check_text_file(path: Path) -> None:
     """Refuse, with a message naming the file, what would otherwise import nothing
-    silently or print raw bytes: an empty (or blank) file, binary data, a broken ``.gz``."""
+    silently or print raw bytes: an empty (or blank) file, binary data, a ``.gz``
+    that is not gzip. It reads the head through the one shared opener
+    (:func:`paperwire.sources.textfile.open_binary`: gzip by content, not name);
+    a gzip stream damaged further on is left to the reader, which names the line
+    it reached."""
     import codecs
     import gzip
     import zlib
 
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    from paperwire.sources.textfile import open_binary
+
     try:
-        with opener(path, "rb") as handle:
+        with open_binary(path) as handle:
             head = handle.read(65536)
-    except (OSError, EOFError, zlib.error) as exc:
+    except (EOFError, zlib.error, gzip.BadGzipFile):
+        return
+    except OSError as exc:
         raise UnreadableFile(f"{path}: cannot read it ({exc})") from exc
     if not head.strip():
         raise UnreadableFile(f"{path}: the file is empty; nothing to import")
@@ -66,12 +73,14 @@ def _reader(fmt: str) -> Callable[..., Iterator[Item]]:
 
 def detect_format(path: Path) -> str:
     """Guess the format from the file name and its first bytes."""
-    import gzip
+    from paperwire.sources.textfile import UTF8_BOM, SourceError, open_binary
 
     name = path.name.lower()
-    opener = gzip.open if name.endswith(".gz") else open
-    with opener(path, "rb") as handle:
-        head = handle.read(4096).lstrip()
+    with open_binary(path) as handle:
+        try:
+            head = handle.read(4096).removeprefix(UTF8_BOM).lstrip()
+        except (EOFError, OSError) as exc:
+            raise SourceError(path, 1, f"corrupt or truncated gzip data ({exc})") from None
     stem = name.removesuffix(".gz")
     if stem.endswith(".csv") or stem.endswith(".tsv"):
         return "csv"

@@ -40,7 +40,7 @@ from typing import Any
 
 from paperwire.ids import InvalidArxivId, parse_arxiv_id
 from paperwire.records import InvalidRecord, PaperRecord
-from paperwire.sources.importer import iter_lines, read_text
+from paperwire.sources.textfile import iter_lines, read_text
 
 #: Who wrote ``ai_summary`` in these lists, shown next to it on pages.
 AI_SUMMARY_SOURCE = "Hugging Face"
@@ -75,13 +75,14 @@ def _optional_text(value: Any) -> str | None:
 
 
 def _count(value: Any, field: str) -> int | None:
-    """A non-negative count, or None when the source does not give one."""
+    """A whole-number count, or None when the source does not give one (the store
+    clamps counts to 0…10⁹ for every source, see ``records.normalise_record``)."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value or abs(value) == float("inf"):
         raise ValueError(f"{field} is not a whole number: {value!r}")
-    if value < 0:
-        raise ValueError(f"{field} is negative: {value!r}")
+    if value != int(value):
+        raise ValueError(f"{field} is not a whole number: {value!r}")
     return int(value)
 
 
@@ -245,11 +246,7 @@ def records_from_response(data: Any, source: str, *, list_day: date | None = Non
 
 def read_hf_daily(path: Path, **_options) -> Iterator[PaperRecord | InvalidRecord]:
     """Entries of a saved ``/api/daily_papers`` response (``.json``, JSON lines, ``.gz``)."""
-    try:
-        text = read_text(path)
-    except InvalidRecord as error:
-        yield error
-        return
+    text = read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -1,7 +1,9 @@
 """Batching records from any reader into the store.
 
 A reader yields :class:`PaperRecord` objects, or :class:`InvalidRecord` for
-a record it could not read (so that ``--skip-invalid`` can go on). Each batch
+a record it could not read (so that ``--skip-invalid`` can go on); a file that
+cannot be read on (bad gzip, not UTF-8, an overlong line: ``SourceError``
+from the shared opener in ``sources.textfile``) stops the import either way. Each batch
 is one transaction: an invalid record stops the import before its batch is
 written, naming the file and line. Progress is saved per committed batch, so
 an interrupted import of a huge file resumes where it stopped; because the
@@ -10,16 +12,20 @@ upsert is idempotent, re-running a finished import is harmless too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import random
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from paperwire.records import InvalidRecord, PaperRecord
+from paperwire.records import InvalidRecord, PaperRecord, normalise_record
 from paperwire.store.db import Database
 from paperwire.store.models import ImportProgress
 from paperwire.store.papers import UpsertResult, upsert_papers, utcnow
+from paperwire.sources.textfile import SourceError
 
 Item = PaperRecord | InvalidRecord
 #: Called after every committed batch with (records read so far, result so far).
@@ -81,10 +87,7 @@ def import_items(
     batch: list[PaperRecord] = []
 
     def flush() -> None:
-        with db.session() as session:
-            result = upsert_papers(session, batch)
-            if resume_key:
-                _save_progress(session, resume_key, position, finished=False)
+        result = _write_batch(db, batch, resume_key, position)
         if on_changed and result.changed_ids:
             on_changed(result.changed_ids)
         result.changed_ids = []  # counts only: a 2.8M-record import must not grow
@@ -93,26 +96,68 @@ def import_items(
         if on_progress:
             on_progress(report.read, report.result)
 
-    for item in items:
-        position += 1
-        if position <= start:
-            continue
-        if isinstance(item, InvalidRecord):
-            report.invalid += 1
-            report.errors.append(str(item))
-            if not skip_invalid:
-                raise ImportFailed(item, report)
-            continue
-        report.read += 1
-        batch.append(item)
-        if len(batch) >= batch_size:
-            flush()
+    def reject(error: InvalidRecord, *, fatal: bool = False) -> None:
+        report.invalid += 1
+        report.errors.append(str(error))
+        if fatal or not skip_invalid:
+            raise ImportFailed(error, report)
+
+    try:
+        for item in items:
+            position += 1
+            if position <= start:
+                continue
+            if isinstance(item, InvalidRecord):
+                reject(item)
+                continue
+            if not normalise_record(item).title.strip():
+                reject(InvalidRecord(item.origin or f"record {position}", "empty title (after removing control characters)"))
+                continue
+            report.read += 1
+            batch.append(item)
+            if len(batch) >= batch_size:
+                flush()
+    except SourceError as exc:  # the file itself cannot be read on: stop, whatever --skip-invalid says
+        reject(InvalidRecord(exc.origin, exc.reason), fatal=True)
     if batch or position > start:
         flush()
     if resume_key:
         with db.session() as session:
             _save_progress(session, resume_key, position, finished=True)
     return report
+
+
+def _write_batch(db: Database, batch: list[PaperRecord], resume_key: str | None, position: int) -> UpsertResult:
+    """One batch in one transaction, retried when a concurrent import won a race.
+
+    Two imports with overlapping ids both read "not there yet" and insert; the
+    later one gets a unique violation (or, on SQLite, a stale snapshot:
+    "database is locked"). Re-running the batch then sees the other's rows and
+    updates them, since the upsert is idempotent.
+    """
+    for attempt in range(1, _WRITE_ATTEMPTS + 1):
+        try:
+            with db.session() as session:
+                result = upsert_papers(session, batch)
+                if resume_key:
+                    _save_progress(session, resume_key, position, finished=False)
+            return result
+        except (IntegrityError, OperationalError) as exc:
+            if attempt == _WRITE_ATTEMPTS or not _is_write_race(exc):
+                raise
+            time.sleep(random.uniform(0.02, 0.1) * attempt)
+    raise AssertionError("unreachable")
+
+
+_WRITE_ATTEMPTS = 8
+_RACE_MARKERS = ("locked", "busy", "deadlock", "could not serialize")
+
+
+def _is_write_race(exc: Exception) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    text = str(exc.orig if getattr(exc, "orig", None) is not None else exc).lower()
+    return any(marker in text for marker in _RACE_MARKERS)
 
 
 def _resume_point(db: Database, key: str | None) -> int:
@@ -133,37 +178,6 @@ def _save_progress(session, key: str, position: int, *, finished: bool) -> None:
     row.lines_done = position
     row.finished = finished
     row.updated_at = utcnow()
-
-
-def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, text) of a text file, transparently gunzipping ``.gz``."""
-    import gzip
-
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
-        yield from enumerate(handle, start=1)
-
-
-def read_text(path: Path) -> str:
-    """A whole (small) source file as text: gzip by its magic bytes, UTF-8 with or without BOM.
-
-    Raises :class:`InvalidRecord` naming the file for a damaged gzip or text
-    that is not UTF-8, so readers report it like any other bad record.
-    """
-    import gzip
-    import zlib
-
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InvalidRecord(f"{path}:1", f"damaged gzip file ({exc})") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InvalidRecord(f"{path}:{line}", "not UTF-8 text") from None
 
 
 def unfinished_imports(db: Database) -> list[str]:

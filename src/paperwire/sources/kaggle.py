@@ -17,7 +17,7 @@ from pathlib import Path
 from paperwire.ids import InvalidArxivId, parse_arxiv_id
 from paperwire.names import name_parts
 from paperwire.records import InvalidRecord, PaperRecord, PaperVersion
-from paperwire.sources.importer import iter_lines
+from paperwire.sources.textfile import iter_lines
 
 _MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -52,6 +53,15 @@ class MatchResult:
     missing_arxiv_ids: list[str] = field(default_factory=list)
     #: References with no arXiv id that matched nothing.
     unmatched: list[LibraryEntry] = field(default_factory=list)
+
+
+def _scalar_text(value) -> str | None:
+    """A CSL-JSON field as text: strings and numbers only (lists, objects, booleans are not ids or titles)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return None
 
 
 def _arxiv(value: str | None) -> str | None:
@@ -115,17 +125,36 @@ def _bibtex_fields(body: str) -> dict[str, str]:
     return fields
 
 
+_BIB_TOKEN = re.compile(r"@\s*([A-Za-z]+)\s*[{(]|[{}]")
+
+
+def _bibtex_bodies(text: str) -> Iterator[tuple[str, str]]:
+    """(entry type, body) of each top-level ``@type{...}``, in one linear pass.
+
+    Scanning from every ``@`` to its closing brace was quadratic: a file of
+    unclosed ``@a{`` took minutes. An ``@`` inside an entry is just text.
+    """
+    depth, kind, start = 0, "", 0
+    for token in _BIB_TOKEN.finditer(text):
+        if token.group(1) is not None and depth == 0:
+            kind, start, depth = token.group(1).lower(), token.end(), 1
+        elif token.group(0).endswith("{"):
+            depth += 1 if depth else 0
+        elif token.group(0) == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                yield kind, text[start:token.start()]
+    if depth:
+        yield kind, text[start:]
+
+
 def parse_bibtex(text: str) -> list[LibraryEntry]:
     entries = []
-    for match in re.finditer(r"@\s*([A-Za-z]+)\s*[{(]", text):
-        kind = match.group(1).lower()
+    for seen, (kind, body) in enumerate(_bibtex_bodies(text)):
+        if seen > 2 * MAX_ENTRIES:
+            raise LibraryFileError(f"too many entries (limit {MAX_ENTRIES})")
         if kind in ("comment", "string", "preamble"):
             continue
-        depth, i = 1, match.end()
-        while i < len(text) and depth:
-            depth += {"{": 1, "}": -1}.get(text[i], 0)
-            i += 1
-        body = text[match.end():i - 1]
         body = body.split(",", 1)[1] if "," in body else ""
         f = _bibtex_fields(body)
         arxiv = f.get("eprint") if (f.get("archiveprefix", "arxiv").lower() == "arxiv" or "eprint" in f) else None
@@ -167,6 +196,8 @@ def parse_csljson(text: str) -> list[LibraryEntry]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LibraryFileError(f"not valid CSL-JSON: {exc.msg} at line {exc.lineno}") from exc
+    except RecursionError:
+        raise LibraryFileError("not valid CSL-JSON: nested too deeply") from None
     if isinstance(data, dict):
         data = data.get("items", [data])
     if not isinstance(data, list):
@@ -175,9 +206,11 @@ def parse_csljson(text: str) -> list[LibraryEntry]:
     for item in data:
         if not isinstance(item, dict):
             continue
-        arxiv = item.get("arxiv") or item.get("arXiv") or (item.get("number") if "arxiv" in str(item.get("publisher", "")).lower() else None)
-        extra = " ".join(str(item.get(k, "")) for k in ("URL", "note", "container-title", "archive_location", "id"))
-        entry = _entry(str(arxiv) if arxiv else None, item.get("DOI"), item.get("title"), extra)
+        field = lambda key: _scalar_text(item.get(key))  # noqa: E731
+        publisher = field("publisher") or ""
+        arxiv = field("arxiv") or field("arXiv") or (field("number") if "arxiv" in publisher.lower() else None)
+        extra = " ".join(field(k) or "" for k in ("URL", "note", "container-title", "archive_location", "id"))
+        entry = _entry(arxiv, field("DOI"), field("title"), extra)
         if entry:
             entries.append(entry)
     return entries

@@ -24,6 +24,7 @@ from paperwire.records import InvalidRecord, PaperRecord, PaperVersion
 from paperwire.sources.harvest_state import HarvestReport, load_state, save_state
 from paperwire.sources.http import HarvestError, PoliteClient, parse_xml, xml_text
 from paperwire.sources.importer import ChangedCallback, Item, import_items
+from paperwire.sources.textfile import read_xml_bytes
 from paperwire.store.db import Database
 from paperwire.store.locks import busy_message, job_lock
 from paperwire.store.papers import utcnow
@@ -191,7 +192,7 @@ def read_oai_file(path: Path) -> Iterator[Item]:
     """Records of a saved ``ListRecords`` or ``GetRecord`` response (deleted records skipped)."""
     path = Path(path)
     try:
-        page = parse_list_records(path.read_bytes(), str(path))
+        page = parse_list_records(read_xml_bytes(path), str(path))
     except HarvestError as exc:
         raise ValueError(str(exc)) from exc
     return iter(page.records)

@@ -33,7 +33,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from paperwire.records import InvalidRecord, PaperRecord
-from paperwire.sources.importer import iter_lines
+from paperwire.sources.textfile import iter_lines
 
 #: Lines of page chrome (compared case-insensitively after trimming).
 CHROME = (

@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from paperwire.ids import derived_paper_id, title_key
-from paperwire.records import PaperRecord
+from paperwire.records import PaperRecord, normalise_record
 from paperwire.store.models import FeaturedPaper, Paper
 
 _PAPERS = Paper.__table__
@@ -148,7 +148,7 @@ def _dedupe(records: Sequence[PaperRecord]) -> list[PaperRecord]:
 
 def upsert_papers(session: Session, records: Iterable[PaperRecord]) -> UpsertResult:
     """Insert or update a batch of records in the current transaction."""
-    batch = _dedupe(list(records))
+    batch = _dedupe([r for r in map(normalise_record, records) if r.title.strip()])
     result = UpsertResult()
     if not batch:
         return result

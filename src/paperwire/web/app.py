@@ -18,6 +18,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -77,6 +78,23 @@ def _install_error_handlers(app: FastAPI) -> None:
         ]
         summary = "; ".join(f"{'.'.join(p['loc'][1:]) or 'input'}: {p['msg']}" for p in problems)
         return _error_response(request, 422, f"Invalid input — {summary}", problems)
+
+    # An id or number beyond what the database column holds (/library?c=99999999999999999999999):
+    # SQLite's driver raises OverflowError, PostgreSQL "integer out of range". Bad input, not a 500.
+    @app.exception_handler(OverflowError)
+    async def number_overflow(request: Request, exc: OverflowError):
+        return _error_response(request, 422, "Invalid input — a number in the request is out of range")
+
+    # PostgreSQL refuses NUL in text ("cannot contain NUL (0x00) bytes") wherever request text
+    # reaches a query (a path id, a login name, a form field); SQLite stores it. Bad input too.
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError):
+        reason = str(exc.orig).lower()
+        if "0x00" in reason:
+            return _error_response(request, 422, "Invalid input — text must not contain NUL characters")
+        if "out of range" in reason:
+            return _error_response(request, 422, "Invalid input — a number in the request is out of range")
+        raise exc
 
 
 def create_app(db: Database | None = None) -> FastAPI:

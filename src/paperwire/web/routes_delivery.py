@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from paperwire.deliver import subscriptions as subs
 from paperwire.deliver.feeds import (
@@ -118,11 +119,15 @@ async def unsubscribe(request: Request, token: str, db: Database = Depends(get_d
     except InvalidToken as exc:
         raise HTTPException(400, str(exc)) from exc
     form = await request.form() if "form" in request.headers.get("content-type", "") else {}
-    with db.session() as session:
-        subs.unsubscribe(session, sub_id)
-    if form.get("List-Unsubscribe") == "One-Click" and form.get("from") != "page":
-        return PlainTextResponse("You are unsubscribed.\n")
-    return render(request, "delivery/unsubscribe.html", token=token, done=True)
+
+    def finish() -> Response:  # database work off the event loop
+        with db.session() as session:
+            subs.unsubscribe(session, sub_id)
+        if form.get("List-Unsubscribe") == "One-Click" and form.get("from") != "page":
+            return PlainTextResponse("You are unsubscribed.\n")
+        return render(request, "delivery/unsubscribe.html", token=token, done=True)
+
+    return await run_in_threadpool(finish)
 
 
 # -- feeds -----------------------------------------------------------------------

@@ -82,9 +82,12 @@ def remove_collection(request: Request, collection_id: int, user=Depends(require
 
 
 @router.post("/library/import", dependencies=[Depends(verify_csrf)])
-async def import_file(request: Request, file: UploadFile = File(...), c: int | None = Form(None),
-                      user=Depends(require_user), db: Database = Depends(get_db)) -> Response:
-    data = await file.read(MAX_BYTES + 1)
+def import_file(request: Request, file: UploadFile = File(...), c: int | None = Form(None),
+                user=Depends(require_user), db: Database = Depends(get_db)) -> Response:
+    # A plain def: FastAPI runs it in the threadpool, so parsing and matching a
+    # 5,000-entry file does not stop the event loop (and every other request).
+    file.file.seek(0)
+    data = file.file.read(MAX_BYTES + 1)
     try:
         with db.session() as session:
             report = import_library(session, user.id, data, filename=file.filename or "", collection_id=c)
