@@ -83,9 +83,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(db):
+def serve(db, port: int | None = None):
     """A real uvicorn server for ``db`` in a background thread; yields its base URL."""
-    port = _free_port()
+    port = port or _free_port()
     config = uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

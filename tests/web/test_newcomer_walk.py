@@ -2,7 +2,8 @@
 (issue 14): the demo corpus, served by a real uvicorn, followed the way a new
 user follows it — home, sign-up → onboarding, votes on page 2 with and without
 JavaScript, search, a paper page, settings, the API docs (offline), week and
-month navigation.
+month navigation, and the mail loop: an e-mail address in settings, verified
+from the demo mailbox, a digest, its one-click unsubscribe.
 
 Every page is checked for console errors, 4xx/5xx responses, sideways scroll
 and a header that stays one row on a laptop and two on a phone. Screenshots
@@ -29,8 +30,14 @@ VIEWPORTS = [(1280, 900), (390, 844)]
 
 @pytest.fixture
 def demo_server(db):
+    """The demo as ``scripts/demo`` runs it: real data, and its local mail catcher."""
+    from paperwire.demo_mail import demo_mailbox
+    from tests.web.conftest import _free_port
+
     load_demo(db, log=lambda *_: None)
-    with serve(db) as url:
+    port = _free_port()
+    with demo_mailbox("127.0.0.1", port, log=lambda *_: None) as mailbox, serve(db, port) as url:
+        assert mailbox == f"{url}/demo/mailbox"
         yield url
 
 
@@ -131,9 +138,13 @@ def walk_sign_up_and_onboarding(w: Walk, username: str) -> None:
     w.check("for-you")
 
 
+#: A listing with several pages in the bundled real lists (the busiest week of December 2025).
+PAGED = "/week/2025-W49"
+
+
 def walk_votes_on_page_two(w: Walk, browser) -> None:
     page = w.page
-    w.go("/?p=1")
+    w.go(f"{PAGED}?p=1")
     form = page.locator("form.vote:not(.voted)").first
     before = _count(form)
     uid = form.get_attribute("action")
@@ -142,7 +153,7 @@ def walk_votes_on_page_two(w: Walk, browser) -> None:
     assert vote.value.status == 200, "the vote should be a fetch, not a full form post"
     page.locator(f"form.vote.voted[action='{uid}']").wait_for()
     assert _count(page.locator(f"form.vote[action='{uid}']")) == before + 1
-    assert page.url.endswith("/?p=1")
+    assert page.url.endswith(f"{PAGED}?p=1")
     w.check("vote-js")
 
     # The same user without JavaScript: a plain form post comes back to page 2.
@@ -150,12 +161,12 @@ def walk_votes_on_page_two(w: Walk, browser) -> None:
                                viewport={"width": w.width, "height": 900})
     plain = nojs.new_page()
     w.watch.attach(plain)
-    plain.goto(w.base + "/?p=1")
+    plain.goto(w.base + f"{PAGED}?p=1")
     form = plain.locator("form.vote:not(.voted)").first
     uid = form.get_attribute("action")
     with plain.expect_navigation():
         form.locator("button").click()
-    assert plain.url.endswith("/?p=1"), plain.url
+    assert plain.url.endswith(f"{PAGED}?p=1"), plain.url
     assert "Page 2 of" in plain.locator("nav.pager").inner_text()
     # The vote counted (the paper may have climbed to page 1 with it).
     plain.goto(w.base + uid.removesuffix("/vote"))
@@ -220,10 +231,43 @@ def walk_periods(w: Walk) -> None:
         page.wait_for_url(latest)
 
 
-def walk_mail(w: Walk) -> None:
-    """TO EXTEND — the mail part of the walk: subscribe → confirm from the demo
-    mailbox → digest → unsubscribe. Being built elsewhere (e-mail verification;
-    the demo mail catcher); add the steps here, on ``w.page``, once they exist."""
+def walk_mail(w: Walk, address: str) -> None:
+    """Settings with an e-mail → verify from the demo mailbox → digest on → a digest
+    arrives → its one-click unsubscribe works — the whole mail loop, offline."""
+    page = w.page
+    w.go("/settings")
+    page.fill("form[action='/settings/email'] input[name=email]", address)
+    page.click("form[action='/settings/email'] button[type=submit]")
+    page.wait_for_load_state("load")
+    w.check("settings-email-sent")
+    w.go("/demo/mailbox")
+    w.check("mailbox")
+    page.locator("table.mailbox a").first.click()  # newest first: the verification mail
+    page.wait_for_load_state("load")
+    w.check("mail-verify")
+    page.locator(".mail-links a[href*='/account/verify/']").first.click()
+    page.wait_for_load_state("load")
+    page.click("form[action*='/account/verify/'] button[type=submit]")  # verifying is a POST, not a GET
+    page.wait_for_load_state("load")
+    w.go("/settings")
+    assert "verified" in page.locator("main").inner_text().lower()
+    digest = page.locator("form[action='/settings/digest']")
+    digest.locator("input[name=active]").check()
+    digest.locator("input[value=daily]").check()
+    digest.locator("button[type=submit]").click()
+    page.wait_for_load_state("load")
+    w.check("settings-digest-on")
+    w.go("/demo/mailbox")
+    page.click("text=Send the newest day's digest now")
+    page.wait_for_load_state("load")
+    assert "Digests sent: 1" in page.content()
+    page.locator("table.mailbox a").first.click()  # newest first: the digest
+    page.wait_for_load_state("load")
+    w.check("mail-digest")
+    page.click("text=One-click unsubscribe")
+    page.wait_for_load_state("load")
+    assert "unsubscribed" in page.locator("body").inner_text().lower()
+    w.check("unsubscribed")
 
 
 def page_has(w: Walk, selector: str, text: str) -> bool:
@@ -240,5 +284,5 @@ def test_newcomer_walk(browser, demo_server, width, height):
     walk_settings(w)
     walk_api_docs(w)
     walk_periods(w)
-    walk_mail(w)
+    walk_mail(w, f"newcomer{width}@example.org")
     w.done()
