@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     #: Embedder used for semantic search ("paperwire-static-v1" ships with
     #: the package; "st:<model>" loads a sentence-transformers model).
     embedder: str = "paperwire-static-v1"
+    #: Memoise slow embedders' vectors here by text hash (off by default; the
+    #: test suite sets it so fixtures are embedded once per machine).
+    embedding_cache_dir: Path | None = None
     #: Embed new papers while importing (turn off for bulk imports and run
     #: ``paperwire embed`` later).
     embed_on_import: bool = True
