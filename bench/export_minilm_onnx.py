@@ -112,7 +112,12 @@ def quantise(fp32: Path, out: Path, work: Path) -> None:
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     pre = work / "pre.onnx"
-    quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)
+    here = Path.cwd()
+    os.chdir(work)  # the pre-processor leaves scratch files in the working directory
+    try:
+        quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)
+    finally:
+        os.chdir(here)
     quantize_dynamic(str(pre), str(out), weight_type=QuantType.QInt8, per_channel=True)
 
 
