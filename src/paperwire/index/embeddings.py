@@ -2,7 +2,7 @@
 
 Two models ship inside this package, so both work offline out of the box:
 
-* ``paperwire-minilm-v1``: all-MiniLM-L6-v2 exported to ONNX and quantised to int8
+* ``paperwire-minilm-v1`` (default): all-MiniLM-L6-v2 exported to ONNX and quantised to int8
   with per-channel weights (``bench/export_minilm_onnx.py``); runs on onnxruntime +
   tokenizers (no torch), mean pooling + L2 normalisation as sentence-transformers does.
   Much better neighbours than the static model, ~65x slower (~100 abstracts/s/2 cores).
@@ -42,7 +42,7 @@ __all__ = [
 
 STATIC_EMBEDDER = "paperwire-static-v1"
 MINILM_EMBEDDER = "paperwire-minilm-v1"
-DEFAULT_EMBEDDER = STATIC_EMBEDDER
+DEFAULT_EMBEDDER = MINILM_EMBEDDER
 #: Models that ship inside the package (directories under ``MODELS_DIR``).
 PACKAGED = (STATIC_EMBEDDER, MINILM_EMBEDDER)
 MODELS_DIR = Path(__file__).resolve().parent / "models"
@@ -377,8 +377,8 @@ def _cached_with_store(name: str, directory: str) -> Embedder:
 def get_embedder(name: str | None = None) -> Embedder:
     """Return the embedder called ``name`` (cached; ``None`` means the default).
 
-    * ``"paperwire-static-v1"``: packaged static model, offline, numpy only, fast.
-    * ``"paperwire-minilm-v1"``: packaged int8 ONNX all-MiniLM-L6-v2, offline, onnxruntime.
+    * ``"paperwire-minilm-v1"`` (default): packaged int8 ONNX all-MiniLM-L6-v2, offline.
+    * ``"paperwire-static-v1"``: packaged static model, offline, numpy only, ~65x faster.
     * ``"static:<dir>"`` / ``"onnx:<dir>"``: a model directory in the same formats.
     * ``"st:<model-name-or-path>"``: a sentence-transformers model (optional dependency).
 
@@ -394,7 +394,7 @@ def get_embedder(name: str | None = None) -> Embedder:
     )
     if not valid:
         raise ValueError(
-            f"unknown embedder {name!r}: use {MINILM_EMBEDDER!r}, {STATIC_EMBEDDER!r} (fast), "
+            f"unknown embedder {name!r}: use {MINILM_EMBEDDER!r} (default), {STATIC_EMBEDDER!r} (fast), "
             "'st:<sentence-transformers model name or path>', 'static:<directory>' or 'onnx:<directory>'"
         )
     from paperwire.settings import get_settings
