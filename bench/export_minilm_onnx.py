@@ -125,7 +125,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--teacher", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    ap.add_argument("--max-tokens", type=int, default=128)
+    ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--opset", type=int, default=17)
     ap.add_argument("--check-texts", type=int, default=200, help="real abstracts compared to torch")
     ap.add_argument("--min-cosine", type=float, default=0.99, help="fail if the mean cosine is lower")

@@ -4,8 +4,9 @@ Two models ship inside this package, so both work offline out of the box:
 
 * ``paperwire-minilm-v1`` (default): all-MiniLM-L6-v2 exported to ONNX and quantised to int8
   with per-channel weights (``bench/export_minilm_onnx.py``); runs on onnxruntime +
-  tokenizers (no torch), mean pooling + L2 normalisation as sentence-transformers does.
-  Much better neighbours than the static model, ~65x slower (~100 abstracts/s/2 cores).
+  tokenizers (no torch), up to 256 tokens (sentence-transformers' limit for it), mean
+  pooling + L2 normalisation as sentence-transformers does. Much better neighbours than
+  the static model, but ~65x slower (~50 abstracts/s on 2 quiet cores).
 * ``paperwire-static-v1``: a static (bag-of-token-vectors) model distilled offline from
   the same teacher with model2vec (``bench/distill_static_embedder.py``); numpy +
   tokenizers only, thousands of abstracts/s — the fast option.
@@ -192,7 +193,7 @@ class OnnxEmbedder:
         self.meta: dict[str, Any] = json.loads(meta_file.read_text(encoding="utf-8"))
         self.name: str = str(self.meta["name"])
         self.dim: int = int(self.meta["dim"])
-        self.max_tokens: int = int(max_tokens or self.meta.get("max_tokens") or 128)
+        self.max_tokens: int = int(max_tokens or self.meta.get("max_tokens") or 256)
         #: Identifies the exact weights (part of ``CachingEmbedder``'s key).
         self.fingerprint: str = f"{self.meta.get('model_sha256', '')[:16]}-{self.max_tokens}"
         self.tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
