@@ -129,3 +129,16 @@ def test_title_retrieves_own_abstract(emb, kaggle_sample):
     abstracts = emb.embed([paper_text("", r["abstract"]) for r in rows])
     hits = np.mean((titles @ abstracts.T).argmax(axis=1) == np.arange(len(rows)))
     assert hits >= 0.85, hits
+
+
+def test_onnx_prefix_and_missing_files(tmp_path):
+    e = get_embedder(f"onnx:{MODEL_DIR}")
+    assert e.name == MINILM_EMBEDDER and e.dim == 384
+    for bad in ("onnx:", "onnx"):
+        with pytest.raises(ValueError, match="unknown embedder"):
+            get_embedder(bad)
+    with pytest.raises(FileNotFoundError, match="meta.json missing"):
+        OnnxEmbedder(tmp_path)
+    (tmp_path / "meta.json").write_text(json.dumps({"name": "x", "dim": 384}))
+    with pytest.raises(FileNotFoundError, match="lacks model.onnx"):
+        OnnxEmbedder(tmp_path)
