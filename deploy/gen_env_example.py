@@ -40,7 +40,7 @@ MEANING: dict[str, tuple[str, str]] = {
                          "client address, `COUNT/SECONDS`"),
     "import_batch_size": ("Import and search", "Records per transaction when importing"),
     "embedder": ("Import and search", "Embedding model: `paperwire-minilm-v1` (bundled int8 ONNX MiniLM, offline), "
-                 "`paperwire-static-v1` (bundled, ~65x faster, weaker), `static:<dir>`, `onnx:<dir>` or "
+                 "`paperwire-static-v1` (bundled, ~30x faster, weaker), `static:<dir>`, `onnx:<dir>` or "
                  "`st:<sentence-transformers name or path>`. Changing it needs every paper embedded again (`paperwire embed`; the worker does it)"),
     "embedding_cache_dir": ("Import and search", "Folder where slow embedders memoise vectors by text hash "
                             "(unset: off; the test suite uses it)"),

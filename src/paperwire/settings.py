@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     home: Path | None = None
     #: Rows per transaction when importing.
     import_batch_size: int = 1000
-    #: Embedder used for semantic search ("paperwire-minilm-v1" and the ~65x
+    #: Embedder used for semantic search ("paperwire-minilm-v1" and the ~30x
     #: faster, weaker "paperwire-static-v1" ship with the package; "st:<model>"
     #: loads a sentence-transformers model).
     embedder: str = "paperwire-minilm-v1"

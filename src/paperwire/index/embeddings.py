@@ -6,7 +6,7 @@ Two models ship inside this package, so both work offline out of the box:
   with per-channel weights (``bench/export_minilm_onnx.py``); runs on onnxruntime +
   tokenizers (no torch), up to 256 tokens (sentence-transformers' limit for it), mean
   pooling + L2 normalisation as sentence-transformers does. Much better neighbours than
-  the static model, but ~65x slower (~50 abstracts/s on 2 quiet cores).
+  the static model, but ~30-65x slower (50-100 abstracts/s on 2 cores).
 * ``paperwire-static-v1``: a static (bag-of-token-vectors) model distilled offline from
   the same teacher with model2vec (``bench/distill_static_embedder.py``); numpy +
   tokenizers only, thousands of abstracts/s — the fast option.
@@ -379,7 +379,7 @@ def get_embedder(name: str | None = None) -> Embedder:
     """Return the embedder called ``name`` (cached; ``None`` means the default).
 
     * ``"paperwire-minilm-v1"`` (default): packaged int8 ONNX all-MiniLM-L6-v2, offline.
-    * ``"paperwire-static-v1"``: packaged static model, offline, numpy only, ~65x faster.
+    * ``"paperwire-static-v1"``: packaged static model, offline, numpy only, ~30x faster.
     * ``"static:<dir>"`` / ``"onnx:<dir>"``: a model directory in the same formats.
     * ``"st:<model-name-or-path>"``: a sentence-transformers model (optional dependency).
 
