@@ -39,8 +39,11 @@ MEANING: dict[str, tuple[str, str]] = {
     "rate_limit_write": ("Rate limits", "Every other write (settings, webhooks, library, API) per account and per "
                          "client address, `COUNT/SECONDS`"),
     "import_batch_size": ("Import and search", "Records per transaction when importing"),
-    "embedder": ("Import and search", "Embedding model: `paperwire-static-v1` (bundled, offline), "
-                 "`static:<dir>` or `st:<sentence-transformers name or path>`"),
+    "embedder": ("Import and search", "Embedding model: `paperwire-minilm-v1` (bundled int8 ONNX MiniLM, offline), "
+                 "`paperwire-static-v1` (bundled, ~30x faster, weaker), `static:<dir>`, `onnx:<dir>` or "
+                 "`st:<sentence-transformers name or path>`. Changing it needs every paper embedded again (`paperwire embed`; the worker does it)"),
+    "embedding_cache_dir": ("Import and search", "Folder where slow embedders memoise vectors by text hash "
+                            "(unset: off; the test suite uses it)"),
     "embed_on_import": ("Import and search", "Embed new papers while importing/harvesting (`false` for bulk loads, "
                         "then run `paperwire embed --workers N`)"),
     "harvest_delay": ("Harvesting", "Seconds between requests to arXiv (their terms ask for 3)"),

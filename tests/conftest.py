@@ -61,8 +61,22 @@ def postgres_server():
 _DB_NUMBERS = itertools.count(1)
 
 
+@pytest.fixture(scope="session")
+def embedding_cache_dir(request, tmp_path_factory) -> Path:
+    """Where slow embedders memoise vectors (text hash + model + weights fingerprint).
+
+    In pytest's cache folder, so the same fixture texts are embedded once per machine
+    rather than in every test (a transformer embeds ~100 abstracts/s); without the cache
+    plugin (``-p no:cacheprovider``) once per session.
+    """
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        return Path(cache.mkdir("paperwire-embeddings"))
+    return tmp_path_factory.mktemp("paperwire-embeddings")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_settings(tmp_path, monkeypatch, postgres_server):
+def _isolated_settings(tmp_path, monkeypatch, postgres_server, embedding_cache_dir):
     """Every test gets its own database (file or PostgreSQL database) and data folder."""
     if postgres_server is None:
         monkeypatch.setenv("PAPERWIRE_DATABASE_URL", f"sqlite:///{tmp_path / 'paperwire.db'}")
@@ -72,6 +86,7 @@ def _isolated_settings(tmp_path, monkeypatch, postgres_server):
         monkeypatch.setenv("PAPERWIRE_DATABASE_URL", postgres_server.create_database(database))
     monkeypatch.setenv("PAPERWIRE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PAPERWIRE_HARVEST_DELAY", "0")
+    monkeypatch.setenv("PAPERWIRE_EMBEDDING_CACHE_DIR", str(embedding_cache_dir))
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

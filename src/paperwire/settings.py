@@ -50,9 +50,13 @@ class Settings(BaseSettings):
     import_max_line_bytes: int = 8 * 1024 * 1024
     #: Largest file read whole (hf-daily JSON, Atom and OAI-PMH XML), in bytes.
     import_max_file_bytes: int = 64 * 1024 * 1024
-    #: Embedder used for semantic search ("paperwire-static-v1" ships with
-    #: the package; "st:<model>" loads a sentence-transformers model).
-    embedder: str = "paperwire-static-v1"
+    #: Embedder used for semantic search ("paperwire-minilm-v1" and the ~30x
+    #: faster, weaker "paperwire-static-v1" ship with the package; "st:<model>"
+    #: loads a sentence-transformers model).
+    embedder: str = "paperwire-minilm-v1"
+    #: Memoise slow embedders' vectors here by text hash (off by default; the
+    #: test suite sets it so fixtures are embedded once per machine).
+    embedding_cache_dir: Path | None = None
     #: Embed new papers while importing (turn off for bulk imports and run
     #: ``paperwire embed`` later).
     embed_on_import: bool = True

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import subprocess
 import sys
 import uuid
@@ -133,7 +134,7 @@ def test_one_backfill_at_a_time(corpus):
     model = get_embedder().name
     with job_lock(corpus, f"embed:{model}") as held:
         assert held
-        with pytest.raises(JobBusy, match=r"another embedding backfill \(paperwire-static-v1\) is running"):
+        with pytest.raises(JobBusy, match=rf"another embedding backfill \({re.escape(model)}\) is running"):
             backfill(corpus, workers=2)
         result = CliRunner().invoke(app, ["embed", "--workers", "2"])
         assert result.exit_code == 1 and "another embedding backfill" in result.output

@@ -1,4 +1,4 @@
-"""Tests for the default offline embedder (real packaged model, no mocks)."""
+"""Tests for the packaged static embedder (real model, no mocks)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from paperwire.index.embeddings import (
     DEFAULT_EMBEDDER,
+    STATIC_EMBEDDER,
     MODELS_DIR,
     Embedder,
     SentenceTransformerEmbedder,
@@ -21,7 +22,7 @@ from paperwire.index.embeddings import (
 
 @pytest.fixture(scope="module")
 def emb() -> Embedder:
-    return get_embedder()
+    return get_embedder(STATIC_EMBEDDER)
 
 
 def cos(a: np.ndarray, b: np.ndarray) -> float:
@@ -29,9 +30,9 @@ def cos(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def test_artefact_is_packaged_and_small():
-    d = MODELS_DIR / DEFAULT_EMBEDDER
+    d = MODELS_DIR / STATIC_EMBEDDER
     meta = json.loads((d / "meta.json").read_text())
-    assert meta["name"] == DEFAULT_EMBEDDER
+    assert meta["name"] == STATIC_EMBEDDER
     assert {p.name for p in d.iterdir()} >= {"meta.json", "tokenizer.json", "embeddings.npy"}
     assert sum(p.stat().st_size for p in d.iterdir()) < 20_000_000
     assert np.load(d / "embeddings.npy").dtype == np.float16
@@ -40,10 +41,12 @@ def test_artefact_is_packaged_and_small():
 def test_default_embedder_identity(emb):
     assert isinstance(emb, StaticEmbedder)
     assert isinstance(emb, Embedder)
-    assert emb.name == DEFAULT_EMBEDDER
-    assert emb.dim == json.loads((MODELS_DIR / DEFAULT_EMBEDDER / "meta.json").read_text())["dim"]
-    assert get_embedder(None) is emb
-    assert get_embedder(DEFAULT_EMBEDDER) is emb
+    assert emb.name == STATIC_EMBEDDER
+    assert emb.dim == json.loads((MODELS_DIR / STATIC_EMBEDDER / "meta.json").read_text())["dim"]
+    assert get_embedder(STATIC_EMBEDDER) is emb
+    # the default is the transformer model (tests/index/test_minilm_embedder.py)
+    assert DEFAULT_EMBEDDER == "paperwire-minilm-v1"
+    assert get_embedder(None) is get_embedder(DEFAULT_EMBEDDER)
 
 
 def test_shape_dtype_normalised(emb):
@@ -140,8 +143,8 @@ def test_get_embedder_errors():
 
 
 def test_static_prefix_and_missing_dir(tmp_path: Path):
-    e = get_embedder(f"static:{MODELS_DIR / DEFAULT_EMBEDDER}")
-    assert isinstance(e, StaticEmbedder) and e.dim == get_embedder().dim
+    e = get_embedder(f"static:{MODELS_DIR / STATIC_EMBEDDER}")
+    assert isinstance(e, StaticEmbedder) and e.dim == get_embedder(STATIC_EMBEDDER).dim
     with pytest.raises(FileNotFoundError):
         StaticEmbedder(tmp_path)
 
@@ -149,6 +152,7 @@ def test_static_prefix_and_missing_dir(tmp_path: Path):
 def test_sentence_transformer_embedder_is_lazy():
     # constructing must not import sentence_transformers or touch the network
     e = get_embedder("st:some/model")
+    e = getattr(e, "inner", e)  # the suite memoises slow embedders (CachingEmbedder)
     assert isinstance(e, SentenceTransformerEmbedder)
     assert e.name == "st:some/model"
     assert e._model is None

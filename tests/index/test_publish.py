@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from paperwire.index import vectors
+from paperwire.index.embeddings import DEFAULT_EMBEDDER
 from paperwire.index.publish import publish_vector_index
 from paperwire.index.search import search
 from paperwire.index.similar import similar_papers
@@ -61,7 +62,7 @@ def test_publish_builds_once_and_readers_load_the_generation(embedded):
     assert results.mode == "hybrid" and results.hits
     assert len(similar_papers(embedded, "0704.0001", limit=3)) == 3
     if not ON_POSTGRES:
-        assert _files() == {f"vectors-paperwire-static-v1-g{first.generation}.usearch"}
+        assert _files() == {f"vectors-{DEFAULT_EMBEDDER}-g{first.generation}.usearch"}
 
 
 def test_a_re_embedded_paper_reaches_readers_and_the_matrix_through_a_new_generation(embedded):
@@ -105,10 +106,10 @@ def test_a_re_embedded_paper_reaches_readers_and_the_matrix_through_a_new_genera
 @pytest.mark.skipif(ON_POSTGRES, reason="the index file is SQLite's")
 def test_a_missing_generation_file_is_rebuilt_by_the_next_publish(embedded):
     first = publish_vector_index(embedded)
-    (get_settings().resolved_data_dir() / f"vectors-paperwire-static-v1-g{first.generation}.usearch").unlink()
+    (get_settings().resolved_data_dir() / f"vectors-{DEFAULT_EMBEDDER}-g{first.generation}.usearch").unlink()
     again = publish_vector_index(embedded)
     assert again.built and not again.incremental and again.vectors == 200
-    assert _files() == {f"vectors-paperwire-static-v1-g{again.generation}.usearch"}
+    assert _files() == {f"vectors-{DEFAULT_EMBEDDER}-g{again.generation}.usearch"}
 
 
 @pytest.mark.skipif(ON_POSTGRES, reason="the index file is SQLite's")
@@ -119,6 +120,6 @@ def test_only_two_generations_stay_on_disk(embedded):
             upsert_papers(session, [PaperRecord(title=f"A new paper number {n}", abstract="Fresh text.", source="test")])
         embed_all(embedded)
         generations.append(publish_vector_index(embedded).generation)
-    assert _files() == {f"vectors-paperwire-static-v1-g{g}.usearch" for g in generations[-2:]}
+    assert _files() == {f"vectors-{DEFAULT_EMBEDDER}-g{g}.usearch" for g in generations[-2:]}
     with embedded.session() as session:
         assert set(session.scalars(select(IndexGeneration.id))) == set(generations[-2:])
