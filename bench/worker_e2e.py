@@ -9,7 +9,7 @@ found by semantic search and that tomorrow's daily digest of a subscriber who
 follows ``cs.LG`` lists new papers. The baseline, in the same process, is the
 same records inserted by one bare ``executemany`` into a plain SQLite table.
 
-    python bench/worker_e2e.py --papers 2000
+    python bench/worker_e2e.py --papers 2000 [--embedder paperwire-static-v1]
     python bench/worker_e2e.py --papers 2000 --backend postgres
 """
 
@@ -61,7 +61,7 @@ def _baseline(papers) -> float:
     return time.perf_counter() - started
 
 
-def run(count: int, backend: str) -> dict:
+def run(count: int, backend: str, embedder: str | None = None) -> dict:
     from tests.sources.upstream_server import UpstreamServer
 
     with ExitStack() as stack:
@@ -80,6 +80,8 @@ def run(count: int, backend: str) -> dict:
             "PAPERWIRE_HOME": str(folder / "home"), "PAPERWIRE_HARVEST_DELAY": "0",
             "PAPERWIRE_HARVEST_OAI_SETS": '["cs"]', "PAPERWIRE_OAI_BASE_URL": upstream.oai_url,
         })
+        if embedder:
+            os.environ["PAPERWIRE_EMBEDDER"] = embedder
         from paperwire.deliver.digest import DigestBuilder, period_for
         from paperwire.index.search import search
         from paperwire.settings import get_settings
@@ -107,7 +109,7 @@ def run(count: int, backend: str) -> dict:
         timings["end_to_end"] = time.perf_counter() - started
         db.close()
         return {
-            "backend": backend, "papers": count, "harvested": harvest.records, "outcome": harvest.outcome,
+            "backend": backend, "embedder": get_settings().embedder, "papers": count, "harvested": harvest.records, "outcome": harvest.outcome,
             "embedded": embed.records, "semantic_search_finds_new_paper": found,
             "digest_candidates_for_the_day": in_digest, "seconds": {k: round(v, 2) for k, v in timings.items()},
             "papers_per_s_end_to_end": round(count / timings["end_to_end"], 1),
@@ -119,8 +121,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--papers", type=int, default=2000)
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--embedder", help="default: the configured one ($PAPERWIRE_EMBEDDER)")
     args = parser.parse_args()
-    print(json.dumps(run(args.papers, args.backend), indent=2))
+    print(json.dumps(run(args.papers, args.backend, args.embedder), indent=2))
 
 
 if __name__ == "__main__":

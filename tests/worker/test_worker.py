@@ -177,7 +177,15 @@ def _wait_for(predicate, timeout: float = 60.0) -> None:
     raise AssertionError("condition not reached in time")
 
 
-def test_kill_9_during_an_import_loses_no_embedding_once_the_worker_runs(db, tmp_path):
+@pytest.fixture
+def fast_embedder(monkeypatch):
+    """The crash tests embed thousands of synthetic papers in subprocesses: the
+    static model keeps them quick (what they test is crash safety, not the model)."""
+    monkeypatch.setenv("PAPERWIRE_EMBEDDER", "paperwire-static-v1")
+    get_settings.cache_clear()
+
+
+def test_kill_9_during_an_import_loses_no_embedding_once_the_worker_runs(db, tmp_path, fast_embedder):
     source = _kaggle_file(tmp_path / "big.jsonl", 6000)
     process = subprocess.Popen(_cli("import", str(source), "--batch-size", "500"), env=os.environ.copy(),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -206,7 +214,7 @@ def test_kill_9_during_an_import_loses_no_embedding_once_the_worker_runs(db, tmp
         assert count_papers(session) == 6000
 
 
-def test_kill_9_of_a_worker_at_any_point_is_repaired_by_the_next_round(db, tmp_path):
+def test_kill_9_of_a_worker_at_any_point_is_repaired_by_the_next_round(db, tmp_path, fast_embedder):
     source = _kaggle_file(tmp_path / "big.jsonl", 6000)
     assert subprocess.run(_cli("import", str(source), "--no-embed"), env=os.environ.copy(),
                           capture_output=True, timeout=300).returncode == 0
