@@ -137,3 +137,27 @@ def test_home_on_a_day_with_papers_today_has_no_note(db):
     with TestClient(create_app(db)) as client:
         home = client.get("/").text
     assert "Featured today" in home and "Nothing has been featured today" not in home
+
+
+def test_the_shipped_vectors_cover_every_demo_paper(demo_site):
+    """``scripts/demo`` starts without embedding: every demo paper's vector ships in
+    ``data/demo/vectors/`` (rebuild with ``bench/build_demo_vectors.py`` when this fails)."""
+    import hashlib
+    import sqlite3
+
+    from paperwire.index.embeddings import CachingEmbedder, get_embedder, paper_text
+
+    db, _, _ = demo_site
+    embedder = get_embedder()
+    inner = embedder.inner if isinstance(embedder, CachingEmbedder) else embedder
+    shipped = demo_folder() / "vectors" / CachingEmbedder(inner, demo_folder() / "vectors").file.name
+    assert shipped.is_file(), f"no shipped vectors for {inner.name}: run bench/build_demo_vectors.py"
+    with db.session() as s:
+        texts = [paper_text(title, abstract) for title, abstract in s.execute(select(Paper.title, Paper.abstract))]
+    conn = sqlite3.connect(shipped)
+    try:
+        keys = {row[0] for row in conn.execute("SELECT key FROM vectors")}
+    finally:
+        conn.close()
+    missing = [t[:60] for t in texts if hashlib.sha256(t.encode("utf-8", "surrogatepass")).digest() not in keys]
+    assert len(texts) > 1000 and not missing, missing[:5]

@@ -595,6 +595,11 @@ def demo(
         raise typer.Exit(1)
     _require_secret_key()
     database = _open(db, create=True)
+    if get_settings().embedding_cache_dir is None:  # the demo's shipped vectors live in an embedding cache
+        import os
+
+        os.environ["PAPERWIRE_EMBEDDING_CACHE_DIR"] = str(get_settings().resolved_data_dir() / "embedding-cache")
+        get_settings.cache_clear()
     summary = load_demo(database, log=console.print)
     console.print(f"[green]Demo data ready:[/] {summary}")
     database.close()

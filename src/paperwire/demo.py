@@ -19,6 +19,7 @@ search and recommendation evaluations are measured on that corpus)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from datetime import date
 from importlib import resources
@@ -41,6 +42,25 @@ def demo_folder() -> Path:
     return Path(str(resources.files("paperwire") / "data" / "demo"))
 
 
+def seed_vector_cache(directory: Path) -> int:
+    """Copy the shipped vectors of the demo corpus into an embedding cache folder.
+
+    The transformer embedder takes ~10 ms a paper, so embedding the demo's
+    1,100 papers would be most of its start-up; ``data/demo/vectors/`` holds
+    their vectors, made by ``bench/build_demo_vectors.py`` with the same
+    model (vectors are keyed by text hash and model fingerprint, so a changed
+    text or model simply misses and is embedded). Never overwrites a file.
+    """
+    copied = 0
+    for shipped in sorted((demo_folder() / "vectors").glob("*.sqlite")):
+        target = directory / shipped.name
+        if not target.exists():
+            directory.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(shipped, target)
+            copied += 1
+    return copied
+
+
 def demo_files(*, real_days: bool = True) -> list[Path]:
     """Pages and the Kaggle sample, then (``real_days``) the daily lists, oldest first."""
     folder = demo_folder()
@@ -52,6 +72,10 @@ def demo_files(*, real_days: bool = True) -> list[Path]:
 
 def load_demo(db: Database, log: Callable[[str], object] = print, *, real_days: bool = True) -> str:
     """Import the demo corpus (safe to run again: nothing is duplicated)."""
+    from paperwire.settings import get_settings
+
+    if (store := get_settings().embedding_cache_dir) is not None:
+        seed_vector_cache(Path(store))
     inserted = updated = 0
     changed: list[int] = []
     for path in demo_files(real_days=real_days):
