@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from paperwire.index.lexical import filter_conditions, get_lexical_index
 from paperwire.index.query import ParsedQuery
-from paperwire.index.search import SearchResults, lexical_search, make_hit
+from paperwire.index.results import SearchResults, lexical_search, make_hit
 from paperwire.index.vectors import SemanticUnavailable, semantic_index
 from paperwire.store.db import Database
 from paperwire.store.models import Paper

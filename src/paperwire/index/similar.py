@@ -11,7 +11,7 @@ from html import escape
 
 from sqlalchemy import select
 
-from paperwire.index.search import SearchHit
+from paperwire.index.results import SearchHit
 from paperwire.index.vectors import SemanticUnavailable, semantic_index
 from paperwire.store.db import Database
 from paperwire.store.embeddings import load_vectors
