@@ -33,7 +33,9 @@ from paperwire.index.vectors import UsearchIndex, semantic_index
 from paperwire.settings import get_settings
 from paperwire.store.db import Database
 from paperwire.store.embeddings import Embedding, count_vectors, iter_all_vectors
-from paperwire.store.generations import VECTORS, IndexGeneration, embeddings_marker, latest_generation, older_generations
+from paperwire.store.generations import (
+    VECTORS, IndexGeneration, begin_generation, embeddings_marker, latest_generation, older_generations, publish_generation,
+)
 from paperwire.store.locks import job_lock
 from paperwire.store.papers import utcnow
 
@@ -98,10 +100,7 @@ def publish_vector_index(db: Database, *, force: bool = False) -> PublishReport:
             return report
         started = time.perf_counter()
         with db.session() as session:
-            row = IndexGeneration(kind=VECTORS, model=model, marker=marker, built_at=utcnow(), published=False)
-            session.add(row)
-            session.flush()
-            generation = row.id
+            generation = begin_generation(session, VECTORS, model, marker, utcnow())
         if data_dir is None:
             index._pg.sync()
             with db.session() as session:
@@ -115,8 +114,7 @@ def publish_vector_index(db: Database, *, force: bool = False) -> PublishReport:
             )
         report.seconds = time.perf_counter() - started
         with db.session() as session:
-            row = session.get(IndexGeneration, generation)
-            row.path, row.vectors, row.build_seconds, row.published = name, size, report.seconds, True
+            publish_generation(session, generation, path=name, size=size, seconds=report.seconds)
         _remove_old(db, model, data_dir)
         report.generation, report.vectors, report.built = generation, size, True
         index.refresh()

@@ -30,7 +30,9 @@ from sqlalchemy import delete, func, select
 from paperwire.index.lexical_tantivy import SCHEMA_NAME, create_index, document
 from paperwire.settings import get_settings
 from paperwire.store.db import Database
-from paperwire.store.generations import LEXICAL, IndexGeneration, latest_generation, older_generations, papers_marker
+from paperwire.store.generations import (
+    LEXICAL, IndexGeneration, begin_generation, latest_generation, older_generations, papers_marker, publish_generation,
+)
 from paperwire.store.locks import job_lock
 from paperwire.store.models import Paper
 from paperwire.store.papers import utcnow
@@ -87,16 +89,12 @@ def publish_lexical_index(db: Database, *, force: bool = False) -> LexicalPublis
             return report
         started = time.perf_counter()
         with db.session() as session:
-            row = IndexGeneration(kind=LEXICAL, model=SCHEMA_NAME, marker=marker, built_at=utcnow(), published=False)
-            session.add(row)
-            session.flush()
-            generation = row.id
+            generation = begin_generation(session, LEXICAL, SCHEMA_NAME, marker, utcnow())
         name = directory_name(generation)
         papers = _build(db, data_dir, name)
         report.seconds = time.perf_counter() - started
         with db.session() as session:
-            row = session.get(IndexGeneration, generation)
-            row.path, row.vectors, row.build_seconds, row.published = name, papers, report.seconds, True
+            publish_generation(session, generation, path=name, size=papers, seconds=report.seconds)
         _remove_old(db, data_dir)
         report.generation, report.papers, report.built = generation, papers, True
         return report

@@ -58,6 +58,20 @@ def papers_marker(session: Session) -> str:
     return f"{int(count or 0)}:{newest_text}:{int(id_sum or 0)}:{int(hidden_sum or 0)}"
 
 
+def begin_generation(session: Session, kind: str, model: str, marker: str, now: datetime) -> int:
+    """Reserve the next generation number (unpublished until :func:`publish_generation`)."""
+    row = IndexGeneration(kind=kind, model=model, marker=marker, built_at=now, published=False)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def publish_generation(session: Session, generation: int, *, path: str | None, size: int, seconds: float) -> None:
+    """Mark a built generation published: from now on readers load it."""
+    row = session.get(IndexGeneration, generation)
+    row.path, row.vectors, row.build_seconds, row.published = path, size, seconds, True
+
+
 def latest_generation(session: Session, kind: str, model: str) -> IndexGeneration | None:
     """The newest *published* generation of an index."""
     return session.scalar(
