@@ -138,3 +138,18 @@ def test_bad_limit_settings_are_refused_with_the_variable_name(monkeypatch, valu
     get_settings.cache_clear()
     with pytest.raises(ValueError, match="rate_limit_comment"):
         get_settings()
+
+
+def test_limits_keyed_on_long_typed_names_fit_the_table(db):
+    """A 10,000-character user name in a limiter key (login:user:…) was a 500 on PostgreSQL."""
+    from datetime import timedelta
+
+    from paperwire.store.community import rate_wait, record_attempt
+
+    long_key = "login:user:" + "a" * 10_000
+    with db.session() as session:
+        assert rate_wait(session, long_key, limit=2, window=timedelta(minutes=5), record=False) == 0
+        record_attempt(session, long_key)
+        record_attempt(session, long_key)
+    with db.session() as session:
+        assert rate_wait(session, long_key, limit=2, window=timedelta(minutes=5), record=False) > 0

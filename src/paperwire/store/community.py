@@ -251,12 +251,21 @@ def rate_limited(session: Session, key: str, *, limit: int, window: timedelta) -
     return rate_wait(session, key, limit=limit, window=window) > 0
 
 
+def _bounded_key(key: str) -> str:
+    """``key`` as stored: keys hold user-typed names, so long ones keep a prefix and a
+    hash and always fit the 200-character column (PostgreSQL refuses longer values)."""
+    if len(key) <= 200:
+        return key
+    return f"{key[:120]}#{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
 def rate_wait(session: Session, key: str, *, limit: int, window: timedelta, record: bool = True) -> float:
     """Seconds until ``key`` may try again (0: allowed now, and recorded when ``record``).
 
     A refused attempt is not recorded, so a client that keeps hammering
     does not extend its own wait forever nor grow the table.
     """
+    key = _bounded_key(key)
     now = utcnow()
     since = now - window
     session.execute(delete(RateAttempt).where(RateAttempt.key == key, RateAttempt.created_at < since))
@@ -272,7 +281,7 @@ def rate_wait(session: Session, key: str, *, limit: int, window: timedelta, reco
 
 def record_attempt(session: Session, key: str) -> None:
     """Count one attempt for ``key`` (e.g. a failed login, checked earlier with ``record=False``)."""
-    session.add(RateAttempt(key=key, created_at=utcnow()))
+    session.add(RateAttempt(key=_bounded_key(key), created_at=utcnow()))
 
 
 # --- votes -----------------------------------------------------------------
