@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
@@ -163,3 +164,16 @@ def render(request: Request, name: str, status_code: int = 200, **ctx: Any):
         **ctx,
     }
     return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+T = TypeVar("T")
+
+
+def signed_link_or_400(read: Callable[[str], T], token: str) -> T:
+    """What a mailed, signed link carries; a tampered or expired one is a 400 saying so."""
+    from paperwire.deliver.tokens import InvalidToken
+
+    try:
+        return read(token)
+    except InvalidToken as exc:
+        raise HTTPException(400, str(exc).capitalize() + ".") from exc

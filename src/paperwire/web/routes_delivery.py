@@ -32,7 +32,7 @@ from paperwire.deliver.webhooks import send_test
 from paperwire.store.community import User, rate_limited
 from paperwire.store.db import Database
 from paperwire.store.delivery import Webhook
-from paperwire.web.deps import current_user, get_db, render, require_user, templates, verify_csrf
+from paperwire.web.deps import current_user, get_db, render, require_user, signed_link_or_400, templates, verify_csrf
 from paperwire.web.security import client_key
 
 router = APIRouter(include_in_schema=False)
@@ -261,17 +261,10 @@ def save_digest(request: Request, active: str = Form(""), frequency: str = Form(
     return _back("change-pending" if limited else "change-sent")
 
 
-def _read_change(token: str) -> tuple[int, str]:
-    try:
-        return read_change_token(token)
-    except InvalidToken as exc:
-        raise HTTPException(400, str(exc).capitalize() + ".") from exc
-
-
 @router.get("/subscribe/change/{token}", response_class=HTMLResponse)
 def change_page(request: Request, token: str, db: Database = Depends(get_db)) -> Response:
     """What an account asks to change; only the button's POST changes anything."""
-    change_id, email = _read_change(token)
+    change_id, email = signed_link_or_400(read_change_token, token)
     with db.session() as session:
         found = subs.pending_change(session, change_id, email)
         if found is None:
@@ -285,7 +278,7 @@ def change_page(request: Request, token: str, db: Database = Depends(get_db)) ->
 
 @router.post("/subscribe/change/{token}", dependencies=[Depends(verify_csrf)])
 def apply_change(request: Request, token: str, db: Database = Depends(get_db)) -> Response:
-    change_id, email = _read_change(token)
+    change_id, email = signed_link_or_400(read_change_token, token)
     try:
         with db.session() as session:
             sub = subs.apply_change(session, change_id, email)

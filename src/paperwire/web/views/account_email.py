@@ -13,11 +13,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperwire.deliver.account_mail import MAIL_DOWN, MailError
 from paperwire.deliver.subscriptions import DeliveryError, normalise_email
-from paperwire.deliver.tokens import InvalidToken, read_verify_token
+from paperwire.deliver.tokens import read_verify_token
 from paperwire.deliver.verification import confirm_address, request_address, resend_verification
 from paperwire.store.community import CommunityError, User
 from paperwire.store.db import Database
-from paperwire.web.deps import current_user, get_db, render, require_user, templates, verify_csrf
+from paperwire.web.deps import current_user, get_db, render, require_user, signed_link_or_400, templates, verify_csrf
 from paperwire.web.views.users import settings_response
 
 router = APIRouter(include_in_schema=False)
@@ -76,22 +76,15 @@ def resend(request: Request, user: User = Depends(require_user), db: Database = 
     return _mail_step(request, db, user, resend_verification)
 
 
-def _read(token: str) -> tuple[int, str]:
-    try:
-        return read_verify_token(token)
-    except InvalidToken as exc:
-        raise HTTPException(400, str(exc).capitalize() + ".") from exc
-
-
 @router.get("/account/verify/{token}", response_class=HTMLResponse)
 def verify_page(request: Request, token: str) -> Response:
-    _, address = _read(token)
+    _, address = signed_link_or_400(read_verify_token, token)
     return render(request, "account/verify.html", token=token, address=address, done=False)
 
 
 @router.post("/account/verify/{token}", dependencies=[Depends(verify_csrf)])
 def verify(request: Request, token: str, db: Database = Depends(get_db)) -> Response:
-    user_id, address = _read(token)
+    user_id, address = signed_link_or_400(read_verify_token, token)
     try:
         with db.session() as session:
             user = confirm_address(session, user_id, address)
