@@ -310,7 +310,7 @@ def harvest_hf_cmd(
     from paperwire.sources.hf_harvest import harvest_hf
 
     settings = get_settings()
-    database = _open(db)
+    database = _open(db, create=True)  # like the other harvests: it fills a database
     with _harvest_errors(), _embedding(database) as on_changed:
         report = harvest_hf(
             database,
