@@ -167,3 +167,13 @@ class _serve:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(10)
+
+
+def test_mails_of_one_second_keep_their_delivery_order():
+    """The Date header has whole seconds; the Maildir key's microseconds (of varying
+    length) order mails of the same second, compared as numbers, not text."""
+    from paperwire.deliver.mail_catcher import _delivered_at
+
+    earlier, later = "1796174472.M99999P1Q1.host", "1796174472.M123456P1Q2.host"
+    assert _delivered_at(later) > _delivered_at(earlier)
+    assert "1796174472.M99999P1Q1.host" > "1796174472.M123456P1Q2.host"  # why text order failed

@@ -115,10 +115,20 @@ def _messages(folder: Path) -> list[tuple[str, EmailMessage]]:
     return out
 
 
+def _delivered_at(key: str) -> tuple[int, int]:
+    """When the catcher stored a mail, from its Maildir key ("<seconds>.M<microseconds>P…").
+
+    The Date header has whole seconds, so two mails of one second need this to
+    keep their order; the key's digits vary in length, so they are compared as numbers.
+    """
+    match = re.match(r"(\d+)\.M(\d+)", key)
+    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+
+
 def read_mailbox(folder: Path) -> list[CaughtMail]:
     """Every caught mail, newest first."""
     mails = [_caught(key, message) for key, message in _messages(Path(folder))]
-    return sorted(mails, key=lambda m: (m.date.timestamp() if m.date else 0.0, m.key), reverse=True)
+    return sorted(mails, key=lambda m: (m.date.timestamp() if m.date else 0.0, _delivered_at(m.key)), reverse=True)
 
 
 def read_mail(folder: Path, key: str) -> CaughtMail | None:
