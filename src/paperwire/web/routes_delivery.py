@@ -173,6 +173,16 @@ def category_feed_route(request: Request, category: str, fmt: str, db: Database 
     return _feed_response(request, feed, fmt)
 
 
+@router.get("/feeds/topics/rising.{fmt}")
+def rising_topics_feed_route(request: Request, fmt: str, period: str = Query("week", pattern="^(week|month)$"),
+                             db: Database = Depends(get_db)) -> Response:
+    from paperwire.deliver.topic_feed import rising_feed
+
+    with db.session() as session:
+        feed = rising_feed(session, period)
+    return _feed_response(request, feed, fmt)
+
+
 #: A user's private feeds, by URL part: ``/feeds/<part>/{token}.{fmt}``.
 PRIVATE_FEEDS = ("user", "for-you")
 
