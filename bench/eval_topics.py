@@ -42,7 +42,7 @@ JUDGEMENT = ROOT / "bench" / "eval_topics_judgement.json"
 MONTHS = [f"2025-{m:02d}" for m in range(1, 13)]
 
 
-def run(db_url: str) -> dict[str, list[dict]]:
+def run(db_url: str, *, load: bool = True) -> dict[str, list[dict]]:
     from paperwire.rank.rising import rising_topics
     from paperwire.rank.topics import build_topics
     from paperwire.sources.formats import read_path
@@ -52,7 +52,7 @@ def run(db_url: str) -> dict[str, list[dict]]:
     db = open_database(db_url)
     started = time.perf_counter()
     invalid = inserted = 0
-    files = sorted(LISTS.glob("*.json"))
+    files = sorted(LISTS.glob("*.json")) if load else []
     for path in files:
         report = import_items(db, read_path(path), skip_invalid=True)
         inserted += report.result.inserted
@@ -110,11 +110,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="write the results (and scores) here")
     parser.add_argument("--results", type=Path, help="reuse results written by an earlier --json run")
+    parser.add_argument("--db", type=Path, help="SQLite file: filled on first use, reused after (faster reruns)")
     parser.add_argument("--markdown", action="store_true", help="print the README table")
     parser.add_argument("--write-judgement", action="store_true", help="add unjudged topics to the judgement file as '?'")
     args = parser.parse_args(argv)
     if args.results:
         results = json.loads(args.results.read_text())["results"]
+    elif args.db:
+        results = run(f"sqlite:///{args.db}", load=not args.db.exists())
     else:
         with tempfile.TemporaryDirectory() as folder:
             os.environ["PAPERWIRE_DATA_DIR"] = folder
