@@ -180,3 +180,16 @@ def test_empty_database(db):
         assert corpus_end_date(s) is None
         assert topic_series(s, "x") == [] and topic_papers(s, "x") == [] and related_topics(s, "x") == []
         assert topic_authors(s, "x") == [] and topics_of_papers(s, []) == {}
+
+
+def test_worker_job_builds_then_waits_for_new_papers(small_corpus):
+    from paperwire.settings import get_settings
+    from paperwire.worker.jobs import scheduled_jobs
+
+    job = next(j for j in scheduled_jobs(get_settings()) if j.name == "topics")
+    first = job.run(small_corpus)
+    assert first.records == 10 and "built" in first.detail
+    again = job.run(small_corpus)
+    assert again.records == 0 and "current" in again.detail
+    _add(small_corpus, "Diffusion models later", date(2025, 3, 24), keywords=["diffusion models"])
+    assert job.run(small_corpus).records == 11
