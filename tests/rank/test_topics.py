@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -119,7 +118,6 @@ def test_votes_here_count_in_topic_ordering(small_corpus):
     build_topics(db)
     with db.session() as s:
         users = [create_user(s, f"voter{i}", "password123") for i in range(9)]
-        zero = get_paper(s, "pw-" + "x") or None
         from paperwire.ids import derived_paper_id
         paper = get_paper(s, derived_paper_id("Diffusion Models for images 0"))
         for u in users:

@@ -47,7 +47,7 @@ from typing import Literal
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from paperwire.rank.topic_terms import Candidates, Extractor, acronym_pairs, keyword_terms, slug_of_key, surface, term_key
+from paperwire.rank.topic_terms import Candidates, Extractor, acronym_pairs, slug_of_key, surface, term_key
 from paperwire.store.community import Vote
 from paperwire.store.db import Database
 from paperwire.store.generations import IndexGeneration, begin_generation, latest_generation, papers_marker, publish_generation
