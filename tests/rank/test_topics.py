@@ -172,6 +172,15 @@ def test_demo_lists_give_sensible_topics(db):
         assert sum(1 for v in topics.values() if v) >= 15
 
 
+def test_hostile_slugs_are_unknown_topics(small_corpus):
+    build_topics(small_corpus)
+    with small_corpus.session() as s:
+        for slug in ("\x00", "a\x00b", "x" * 10_000, "%", ""):
+            assert get_topic(s, slug) is None and topic_series(s, slug) == [] and topic_papers(s, slug) == []
+            assert related_topics(s, slug) == [] and topic_authors(s, slug) == []
+        assert find_topics(s, "diffusion\x00") and find_topics(s, "\x00") == []
+
+
 def test_empty_database(db):
     assert build_topics(db).topics == 0
     with db.session() as s:

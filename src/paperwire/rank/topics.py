@@ -455,12 +455,21 @@ def build_topics(db: Database, *, force: bool = False, min_papers: int | None = 
 
 # --- reading ----------------------------------------------------------------------
 
+def _possible_slug(slug: str) -> bool:
+    """Whether ``slug`` could name a topic at all (PostgreSQL rejects NUL in text)."""
+    return isinstance(slug, str) and 0 < len(slug) <= 200 and "\x00" not in slug
+
+
 def get_topic(session: Session, slug: str) -> Topic | None:
+    if not _possible_slug(slug):
+        return None
     row = session.scalar(select(TopicRow).where(TopicRow.slug == slug))
     return _topic(row) if row is not None else None
 
 
 def _topic_id(session: Session, slug: str) -> int | None:
+    if not _possible_slug(slug):
+        return None
     return session.scalar(select(TopicRow.id).where(TopicRow.slug == slug))
 
 
@@ -509,7 +518,7 @@ def topic_series(session: Session, slug: str, *, period: Period = "week",
     day, but no earlier than ``DEFAULT_SPAN`` periods before ``end``.
     """
     period_start(date.today(), period)  # validates the period
-    row = session.scalar(select(TopicRow).where(TopicRow.slug == slug))
+    row = session.scalar(select(TopicRow).where(TopicRow.slug == slug)) if _possible_slug(slug) else None
     if row is None:
         return []
     end = end or corpus_end_date(session)
@@ -601,7 +610,7 @@ def topic_authors(session: Session, slug: str, *, limit: int = 10) -> list[tuple
 
 def find_topics(session: Session, text: str, *, limit: int = 10) -> list[Topic]:
     """Topics whose slug or label matches ``text``: exact slug first, then by paper count."""
-    text = (text or "").strip()[:200]
+    text = (text or "").replace("\x00", "").strip()[:200]
     if not text or limit <= 0:
         return []
     key_slug = slug_of_key(term_key(text))
