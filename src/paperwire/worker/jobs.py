@@ -7,7 +7,8 @@ full speed and the ``embed`` job backfills whatever is missing or stale,
 which is also what makes a process killed mid-import lose nothing — the
 next ``embed`` round finds the papers without vectors. The ``index`` job
 publishes a new vector-index generation whenever the stored vectors
-changed, so no request ever builds one.
+changed, so no request ever builds one; the ``topics`` job likewise rebuilds
+the topic index only when the papers' fingerprint changed.
 """
 
 from __future__ import annotations
@@ -106,6 +107,14 @@ def _publish(db: Database) -> JobResult:
                      f"{report.summary()}; {lexical.summary()}")
 
 
+def _topics(db: Database) -> JobResult:
+    """Rebuild the topic index when the papers' fingerprint moved (see ``rank.topics``)."""
+    from paperwire.rank.topics import build_topics
+
+    report = build_topics(db, log=_say("topics"))
+    return JobResult(report.papers if report.built else 0, report.summary())
+
+
 def _deliver(db: Database) -> JobResult:
     from paperwire.deliver.worker import run_once
 
@@ -147,6 +156,7 @@ def scheduled_jobs(settings: Settings) -> list[Job]:
         Job("harvest-queue", "harvest-queue", _harvest_queue(settings)),
         Job("embed", "embed", _embed),
         Job("index", "index", _publish),
+        Job("topics", "topics", _topics),
         Job("deliver", "deliver", _deliver),
         Job("purge", "purge", _purge),
     ]
