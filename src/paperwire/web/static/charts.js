@@ -25,6 +25,11 @@
     var half = (xs.length > 1 ? (xs[xs.length - 1] - xs[0]) / (xs.length - 1) : 7 * 86400) / 2;  // edge bars whole
     var ys = data.y.map(function (v) { return v || null; });  // an empty period draws no sliver
     var readout = figure.querySelector(".chart-readout");
+    // Ticks on the periods themselves (every n-th, about one per 70 px), never between them.
+    function ticksFor(px) {
+      var every = Math.max(1, Math.ceil(xs.length / Math.max(1, Math.floor(px / 70))));
+      return xs.filter(function (x, i) { return (xs.length - 1 - i) % every === 0; });
+    }
     function show(u) {
       var i = u.cursor.idx;
       if (!readout) return;
@@ -41,7 +46,7 @@
       scales: { x: { time: false, range: function (u, min, max) { return [min - half, max + half]; } }, y: { range: function (u, min, max) { return [0, Math.max(1, max)]; } } },
       axes: [
         { show: !small, values: function (u, ticks) { return ticks.map(function (t) { return label(t, data.period, long); }); },
-          space: 60, grid: { show: false } },
+          splits: function (u) { return ticksFor(u.bbox.width / (window.devicePixelRatio || 1)); }, grid: { show: false } },
         { show: !small, size: 40, grid: { stroke: "#eee" },
           values: function (u, ticks) { return ticks.map(function (t) { return Number.isInteger(t) ? t : ""; }); } }
       ],
