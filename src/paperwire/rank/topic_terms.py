@@ -150,18 +150,15 @@ def _token_parts(token: str) -> list[str]:
     return [p for p in _NOT_KEY.sub(" ", token.replace("-", " ").lower()).split()]
 
 
-def _runs(text: str) -> Iterator[list[str]]:
-    """Maximal runs of content words (stopwords, numbers, punctuation end a run)."""
-    run: list[str] = []
-    for token in _WORD.findall(fold(text)):
-        if len(token) < 2 or not any(c.isalpha() for c in token) or token.lower() in STOP:
-            if run:
-                yield run
-            run = []
-        else:
-            run.append(token)
-    if run:
-        yield run
+@dataclass(frozen=True)
+class _Token:
+    """What extraction needs to know of one distinct token (computed once per build)."""
+    breaks: bool  # stopword, number, punctuation: ends a run
+    parts: tuple[str, ...]  # key words as a non-head ("vision", "language")
+    head: tuple[str, ...]  # key words as the head (last one singular)
+    no_end: bool  # may not end a phrase ("large", "multi-")
+    compound: str | None  # key of a hyphenated word that may stand alone
+    acronym: str | None  # key of an acronym-like word ("LLMs" → "llm")
 
 
 @dataclass(frozen=True)
@@ -169,7 +166,7 @@ class Candidates:
     """A text's candidate terms, key → words as written.
 
     ``phrases``: runs of two or three words, and acronym-like words of three
-    or more characters with two or more capitals ("LLMs", "RLHF");
+    to nine characters with two or more capitals ("LLMs", "RLHF");
     ``compounds``: single hyphenated words ("chain-of-thought", "real-world"),
     which are topics only where a source keyword or a multi-word phrase
     vouches for the key — alone they are mostly adjectives ("state-of-the-art").
@@ -178,37 +175,79 @@ class Candidates:
     compounds: dict[str, tuple[str, ...]]
 
 
-def candidates(text: str) -> Candidates:
-    phrases: dict[str, tuple[str, ...]] = {}
-    compounds: dict[str, tuple[str, ...]] = {}
-    for run in _runs(text):
-        parts = [_token_parts(t) for t in run]
-        lows = [t.lower() for t in run]
-        for i, token in enumerate(run):
-            if not parts[i]:
-                continue
-            if "-" in token:
-                if lows[i].rsplit("-", 1)[-1] not in NO_END and len(parts[i]) >= 2:
-                    key = " ".join(parts[i][:-1] + [singular(parts[i][-1])])
-                    if key not in GENERIC_KEYS:
-                        compounds.setdefault(key, (token,))
-            elif 3 <= len(token) <= 9 and sum(c.isupper() for c in token) >= 2:
-                key = singular(parts[i][0]) if len(parts[i]) == 1 else " ".join(parts[i])
-                phrases.setdefault(key, (token,))
-            for n in (2, 3):
-                j = i + n
-                if j > len(run) or lows[j - 1] in NO_END or lows[j - 1].rsplit("-", 1)[-1] in NO_END:
+class Extractor:
+    """Candidate extraction with a per-token memo.
+
+    A corpus has far fewer distinct tokens than token occurrences, so each
+    token is analysed once; the memo belongs to the extractor, which one
+    build creates and drops (nothing outlives it, nothing to invalidate).
+    """
+
+    def __init__(self) -> None:
+        self._tokens: dict[str, _Token] = {}
+
+    def _token(self, token: str) -> _Token:
+        info = self._tokens.get(token)
+        if info is None:
+            low = token.lower()
+            if len(token) < 2 or low in STOP or not any(c.isalpha() for c in token):
+                info = _Token(True, (), (), False, None, None)
+            else:
+                parts = tuple(_token_parts(token))
+                head = parts[:-1] + (singular(parts[-1]),) if parts else ()
+                no_end = low in NO_END or low.rsplit("-", 1)[-1] in NO_END
+                compound = None
+                if "-" in token and len(parts) >= 2 and not no_end:
+                    key = " ".join(head)
+                    compound = None if key in GENERIC_KEYS else key
+                acronym = None
+                if "-" not in token and 3 <= len(token) <= 9 and sum(c.isupper() for c in token) >= 2 and parts:
+                    acronym = " ".join(head)
+                info = _Token(not parts, parts, head, no_end, compound, acronym)
+            if len(self._tokens) < 2_000_000:
+                self._tokens[token] = info
+        return info
+
+    def candidates(self, text: str) -> Candidates:
+        phrases: dict[str, tuple[str, ...]] = {}
+        compounds: dict[str, tuple[str, ...]] = {}
+        run: list[str] = []
+        infos: list[_Token] = []
+        for token in _WORD.findall(fold(text)):
+            info = self._token(token)
+            if info.breaks:
+                if run:
+                    self._run(run, infos, phrases, compounds)
+                run, infos = [], []
+            else:
+                run.append(token)
+                infos.append(info)
+        if run:
+            self._run(run, infos, phrases, compounds)
+        return Candidates(phrases, compounds)
+
+    @staticmethod
+    def _run(run: list[str], infos: list[_Token], phrases: dict, compounds: dict) -> None:
+        size = len(run)
+        for i in range(size):
+            info = infos[i]
+            if info.compound is not None and info.compound not in compounds:
+                compounds[info.compound] = (run[i],)
+            if info.acronym is not None and info.acronym not in phrases:
+                phrases[info.acronym] = (run[i],)
+            for j in (i + 2, i + 3):
+                if j > size or infos[j - 1].no_end:
                     continue
-                words = [w for ps in parts[i:j - 1] for w in ps]
-                last = parts[j - 1]
-                if not last:
-                    continue
-                words += last[:-1] + [singular(last[-1])]
+                words = info.parts + (infos[i + 1].parts if j == i + 3 else ()) + infos[j - 1].head
                 if len(words) <= 4:
                     key = " ".join(words)
-                    if len(key) <= 80 and key not in GENERIC_KEYS:
-                        phrases.setdefault(key, tuple(run[i:j]))
-    return Candidates(phrases, compounds)
+                    if key not in phrases and len(key) <= 80 and key not in GENERIC_KEYS:
+                        phrases[key] = tuple(run[i:j])
+
+
+def candidates(text: str) -> Candidates:
+    """Candidate terms of one text (see :class:`Candidates`)."""
+    return Extractor().candidates(text)
 
 
 def text_phrases(text: str) -> dict[str, str]:

@@ -47,7 +47,7 @@ from typing import Literal
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from paperwire.rank.topic_terms import Candidates, acronym_pairs, candidates, keyword_terms, slug_of_key, surface, term_key
+from paperwire.rank.topic_terms import Candidates, Extractor, acronym_pairs, keyword_terms, slug_of_key, surface, term_key
 from paperwire.store.community import Vote
 from paperwire.store.db import Database
 from paperwire.store.generations import IndexGeneration, begin_generation, latest_generation, papers_marker, publish_generation
@@ -178,9 +178,9 @@ def _paper_batches(session: Session) -> Iterator[list[_PaperText]]:
         last = rows[-1].id
 
 
-def _paper_terms(paper: _PaperText) -> tuple[dict[str, str], Candidates, Candidates]:
+def _paper_terms(extractor: Extractor, paper: _PaperText) -> tuple[dict[str, str], Candidates, Candidates]:
     """(keyword terms key → surface, title candidates, abstract candidates) of one paper."""
-    return keyword_terms(paper.keywords), candidates(paper.title), candidates(paper.abstract)
+    return keyword_terms(paper.keywords), extractor.candidates(paper.title), extractor.candidates(paper.abstract)
 
 
 @dataclass
@@ -194,7 +194,7 @@ class _Vocabulary:
     papers: int
 
 
-def _count_pass(session: Session,
+def _count_pass(session: Session, extractor: Extractor,
                 log: Callable[[str], object]) -> tuple[Counter, Counter, Counter, Counter, Counter, int]:
     """Document frequencies: of every key, of keys from keywords or multi-word
     phrases ("vouched" — a compound alone is not enough), of categories, and of
@@ -211,7 +211,7 @@ def _count_pass(session: Session,
             papers += 1
             if paper.day:
                 days[paper.day] += 1
-            keywords, title, abstract = _paper_terms(paper)
+            keywords, title, abstract = _paper_terms(extractor, paper)
             strong = keywords.keys() | title.phrases.keys() | abstract.phrases.keys()
             df.update(strong | title.compounds.keys() | abstract.compounds.keys())
             vouched.update(strong)
@@ -286,7 +286,7 @@ class _Links:
         return len(self.topic)
 
 
-def _link_pass(session: Session, vocab: _Vocabulary, index: dict[str, int],
+def _link_pass(session: Session, extractor: Extractor, vocab: _Vocabulary, index: dict[str, int],
                log: Callable[[str], object]) -> tuple[_Links, dict[str, Counter], dict[str, Counter]]:
     links = _Links(array("i"), array("q"), array("i"), array("f"))
     surfaces: dict[str, Counter] = defaultdict(Counter)
@@ -295,7 +295,7 @@ def _link_pass(session: Session, vocab: _Vocabulary, index: dict[str, int],
     done = 0
     for batch in _paper_batches(session):
         for paper in batch:
-            keywords, title, abstract = _paper_terms(paper)
+            keywords, title, abstract = _paper_terms(extractor, paper)
             scores: dict[str, float] = {}
             sources = ((keywords, 3.0), (title.phrases, 2.0), (title.compounds, 2.0),
                        (abstract.phrases, 1.0), (abstract.compounds, 1.0))
@@ -399,12 +399,13 @@ def build_topics(db: Database, *, force: bool = False, min_papers: int | None = 
             if previous is not None and previous.marker == marker and not force:
                 report.topics = previous.vectors
                 return report
-            df, keyword_df, categories, pairs, days, papers = _count_pass(session, log)
+            extractor = Extractor()
+            df, keyword_df, categories, pairs, days, papers = _count_pass(session, extractor, log)
             vocab = _vocabulary(df, keyword_df, categories, pairs, papers, max(1, min_papers))
             del df, keyword_df, pairs
             keys = sorted(vocab.topics)
             index = {k: i for i, k in enumerate(keys)}
-            links, surfaces, acronym_surfaces = _link_pass(session, vocab, index, log)
+            links, surfaces, acronym_surfaces = _link_pass(session, extractor, vocab, index, log)
         with db.session() as session:
             generation = begin_generation(session, GENERATION_KIND, GENERATION_MODEL, marker, utcnow())
             _write(session, vocab, keys, links, surfaces, acronym_surfaces)
