@@ -153,6 +153,7 @@ def test_topic_feed_lists_the_newest_papers_of_the_topic(client, topic_db):
     assert all("Diffusion models" in e.title for e in feed.entries)
     assert client.get("/feeds/topics/cs.CV.json").status_code == 200
     assert client.get("/feeds/topics/cs.CV.pdf").status_code == 404
+    assert "rising topics" in client.get("/feeds/topics/rising.atom").text  # the rising feed keeps its address
     missing = client.get("/feeds/topics/no-such-topic.atom")
     assert missing.status_code == 404 and missing.json()["error"]
 

@@ -318,12 +318,3 @@ def not_modified(etag: str, updated: datetime, if_none_match: str | None, if_mod
         return _aware(updated).replace(microsecond=0) <= _aware(since)
     return False
 
-
-def topic_feed(session: Session, topic) -> Feed:
-    """Newest papers of a topic (a ``rank.topics.Topic``), newest first."""
-    from paperwire.rank.topics import topic_papers
-
-    papers = topic_papers(session, topic.slug, order="newest", limit=FEED_SIZE)
-    base = delivery_config().base_url
-    return Feed(f"topic:{topic.slug}", f"paperwire — {topic.label}", f"Newest papers on {topic.label}",
-                f"{base}/topics/{quote(topic.slug)}", [_item(p) for p in papers])

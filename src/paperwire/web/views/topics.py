@@ -29,7 +29,7 @@ CHART_WEEKS = 104
 ORDERS = {"upvotes": "Most upvoted", "newest": "Newest"}
 NOTICES = {"followed": "Followed: papers on this topic now count for your digests and “For you”.",
            "unfollowed": "No longer followed."}
-#: Longer slugs are never made, so a longer one is simply unknown (and never reaches a query).
+#: Longer slugs are never made, so a longer one is unknown without a query.
 MAX_SLUG = 200
 
 
@@ -40,9 +40,11 @@ def follow_rule_for(topic: Topic) -> tuple[str, str]:
 
 
 def _topic_or_404(session, slug: str) -> Topic:
-    topic = get_topic(session, slug) if len(slug) <= MAX_SLUG else None
+    # Slugs are URL-safe text: a longer one or one with NUL (PostgreSQL refuses it in a query) is simply unknown.
+    topic = get_topic(session, slug) if len(slug) <= MAX_SLUG and "\x00" not in slug else None
     if topic is None:
-        raise HTTPException(404, f"There is no topic called “{slug[:MAX_SLUG]}”. Find one on the topics page.")
+        raise HTTPException(404, f"There is no topic called “{slug[:MAX_SLUG].replace(chr(0), '')}”. "
+                                 "Find one on the topics page.")
     return topic
 
 
@@ -112,10 +114,11 @@ def follow_topic(request: Request, slug: str, remove: bool = Form(False), user=D
 
 @router.get("/feeds/topics/{slug}.{fmt}")
 def topic_feed_route(request: Request, slug: str, fmt: str, db: Database = Depends(get_db)) -> Response:
-    """The newest papers of a topic, through the site's one feed writer (Atom, RSS, JSON Feed)."""
-    from paperwire.deliver.feeds import topic_feed
+    """The newest papers of a topic, through the site's one feed writer (Atom, RSS, JSON Feed).
+    ``/feeds/topics/rising.*`` (routes_delivery, included first) is the rising-topics feed."""
+    from paperwire.deliver.topic_feed import topic_papers_feed
     from paperwire.web.routes_delivery import _feed_response
 
     with db.session() as session:
-        feed = topic_feed(session, _topic_or_404(session, slug))
+        feed = topic_papers_feed(session, _topic_or_404(session, slug))
     return _feed_response(request, feed, fmt)
