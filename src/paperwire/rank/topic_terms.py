@@ -52,7 +52,10 @@ key main first second third two three four five better best good able ability re
 remain remaining make makes making made provide provides providing provided allow allows allowing address
 addresses addressing apply applied applies applying consider considered including include includes included
 code available publicly release released
-sota ii iii iv page pages github https http www com url furthermore moreover additionally specifically particular particularly respectively e g et al i e etc
+sota ii iii iv page pages github https http www com url increasingly typically rely relies relying fail fails
+failing capture captures capturing struggle struggles lack lacks lacking remarkable impressive notable consistent
+consistently substantial crucial critical essential fundamental practical powerful promising overall still often
+usually generally widely largely highly strongly furthermore moreover additionally specifically particular particularly respectively e g et al i e etc
 """.split())
 #: Words a phrase may contain but not end with ("large language model" yes, "large" no).
 NO_END = frozenset({"large", "small", "multi", "high", "low", "deep", "open", "fine", "long", "short", "real",
@@ -69,6 +72,13 @@ GENERIC_KEYS = frozenset({
     "key component", "extensive experiment", "experimental result", "future research", "future work",
     "comparable performance", "significant improvement", "broad range", "human like", "human level",
 })
+
+#: Single words that are source keywords but name no topic on their own.
+GENERIC_WORDS = frozenset("""
+benchmark benchmarks dataset datasets model models token tokens reasoning training inference evaluation performance
+efficiency accuracy generalization scalability robustness architecture framework method approach task tasks data
+learning optimization alignment generation understanding baseline baselines experiments metric metrics
+""".split())
 
 _WORD = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*|[0-9]+|[^\sA-Za-z0-9]")
 _NOT_KEY = re.compile(r"[^a-z0-9 ]+")
@@ -159,6 +169,8 @@ class _Token:
     no_end: bool  # may not end a phrase ("large", "multi-")
     compound: str | None  # key of a hyphenated word that may stand alone
     acronym: str | None  # key of an acronym-like word ("LLMs" → "llm")
+    parts_text: str = ""  # " ".join(parts)
+    head_text: str = ""  # " ".join(head)
 
 
 @dataclass(frozen=True)
@@ -185,6 +197,20 @@ class Extractor:
 
     def __init__(self) -> None:
         self._tokens: dict[str, _Token] = {}
+        self._keywords: dict[str, tuple[str, str] | None] = {}
+
+    def keyword_terms(self, keywords: Iterable[str] | None) -> dict[str, str]:
+        """:func:`keyword_terms` with each distinct keyword analysed once."""
+        found: dict[str, str] = {}
+        for raw in keywords or ():
+            if not isinstance(raw, str):
+                continue
+            if raw not in self._keywords:
+                one = keyword_terms([raw])
+                self._keywords[raw] = next(iter(one.items())) if one else None
+            if (term := self._keywords[raw]) is not None and term[0] not in found:
+                found[term[0]] = term[1]
+        return found
 
     def _token(self, token: str) -> _Token:
         info = self._tokens.get(token)
@@ -203,7 +229,7 @@ class Extractor:
                 acronym = None
                 if "-" not in token and 3 <= len(token) <= 9 and sum(c.isupper() for c in token) >= 2 and parts:
                     acronym = " ".join(head)
-                info = _Token(not parts, parts, head, no_end, compound, acronym)
+                info = _Token(not parts, parts, head, no_end, compound, acronym, " ".join(parts), " ".join(head))
             if len(self._tokens) < 2_000_000:
                 self._tokens[token] = info
         return info
@@ -213,8 +239,9 @@ class Extractor:
         compounds: dict[str, tuple[str, ...]] = {}
         run: list[str] = []
         infos: list[_Token] = []
+        known = self._tokens.get
         for token in _WORD.findall(fold(text)):
-            info = self._token(token)
+            info = known(token) or self._token(token)
             if info.breaks:
                 if run:
                     self._run(run, infos, phrases, compounds)
@@ -235,14 +262,19 @@ class Extractor:
                 compounds[info.compound] = (run[i],)
             if info.acronym is not None and info.acronym not in phrases:
                 phrases[info.acronym] = (run[i],)
-            for j in (i + 2, i + 3):
-                if j > size or infos[j - 1].no_end:
-                    continue
-                words = info.parts + (infos[i + 1].parts if j == i + 3 else ()) + infos[j - 1].head
-                if len(words) <= 4:
-                    key = " ".join(words)
+            if i + 1 >= size:
+                continue
+            second = infos[i + 1]
+            if not second.no_end and len(info.parts) + len(second.head) <= 4:
+                key = info.parts_text + " " + second.head_text
+                if key not in phrases and len(key) <= 80 and key not in GENERIC_KEYS:
+                    phrases[key] = (run[i], run[i + 1])
+            if i + 2 < size:
+                third = infos[i + 2]
+                if not third.no_end and len(info.parts) + len(second.parts) + len(third.head) <= 4:
+                    key = info.parts_text + " " + second.parts_text + " " + third.head_text
                     if key not in phrases and len(key) <= 80 and key not in GENERIC_KEYS:
-                        phrases[key] = tuple(run[i:j])
+                        phrases[key] = (run[i], run[i + 1], run[i + 2])
 
 
 def candidates(text: str) -> Candidates:
@@ -271,7 +303,7 @@ def keyword_terms(keywords: Iterable[str] | None) -> dict[str, str]:
             continue
         key = term_key(raw)
         if (key and len(key) >= 2 and not key.isdigit() and key not in STOP and key not in GENERIC_KEYS
-                and key not in found and len(key) <= 80):
+                and key not in GENERIC_WORDS and key not in found and len(key) <= 80):
             found[key] = surface(raw.split())
     return found
 

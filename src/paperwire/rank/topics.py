@@ -180,7 +180,7 @@ def _paper_batches(session: Session) -> Iterator[list[_PaperText]]:
 
 def _paper_terms(extractor: Extractor, paper: _PaperText) -> tuple[dict[str, str], Candidates, Candidates]:
     """(keyword terms key → surface, title candidates, abstract candidates) of one paper."""
-    return keyword_terms(paper.keywords), extractor.candidates(paper.title), extractor.candidates(paper.abstract)
+    return extractor.keyword_terms(paper.keywords), extractor.candidates(paper.title), extractor.candidates(paper.abstract)
 
 
 @dataclass
@@ -196,9 +196,13 @@ class _Vocabulary:
 
 def _count_pass(session: Session, extractor: Extractor,
                 log: Callable[[str], object]) -> tuple[Counter, Counter, Counter, Counter, Counter, int]:
-    """Document frequencies: of every key, of keys from keywords or multi-word
-    phrases ("vouched" — a compound alone is not enough), of categories, and of
-    acronym → expansion pairs."""
+    """Document frequencies of every key, of source keywords, of categories and of
+    acronym → expansion pairs. Only keys *vouched* for by a source keyword or a
+    title phrase somewhere in the corpus are kept: titles and keywords name
+    topics, while abstract prose is full of phrases that name none
+    ("consistent gains", "increasingly rely"); an abstract still counts towards a
+    vouched key's frequency. (A hyphenated compound alone never vouches:
+    "state-of-the-art".)"""
     df: Counter = Counter()
     vouched: Counter = Counter()
     keyword_df: Counter = Counter()
@@ -212,9 +216,9 @@ def _count_pass(session: Session, extractor: Extractor,
             if paper.day:
                 days[paper.day] += 1
             keywords, title, abstract = _paper_terms(extractor, paper)
-            strong = keywords.keys() | title.phrases.keys() | abstract.phrases.keys()
-            df.update(strong | title.compounds.keys() | abstract.compounds.keys())
-            vouched.update(strong)
+            df.update(keywords.keys() | title.phrases.keys() | abstract.phrases.keys() | title.compounds.keys()
+                      | abstract.compounds.keys())
+            vouched.update(keywords.keys() | title.phrases.keys())
             keyword_df.update(keywords.keys())
             categories.update(set(paper.categories))
             pairs.update({(a, e) for a, e, _ in acronym_pairs(paper.title + " . " + paper.abstract)})
@@ -238,6 +242,20 @@ def _vocabulary(df: Counter, keyword_df: Counter, categories: Counter, pairs: Co
         expansion, n = expansions.most_common(1)[0]
         if n >= ACRONYM_MIN and n >= 0.6 * sum(expansions.values()) and acronym != expansion:
             aliases[acronym] = expansion
+    targets = set(aliases.values())
+    for key in df:
+        if key in aliases:
+            continue
+        first, _, rest = key.partition(" ")
+        if rest and first in aliases:  # "VLA models" → "vision-language-action models"
+            aliases[key] = f"{aliases[first]} {rest}"
+    for key in df:
+        # "vision-language-action models" is the topic "vision-language-action (VLA)" (the
+        # acronym left "models" out); "vision-language models" stays itself, being a target.
+        if key not in aliases and key not in targets and key.endswith(" model") and key[:-6] in targets:
+            aliases[key] = key[:-6]
+    for key, target in list(aliases.items()):
+        aliases[key] = aliases.get(target, target)  # one hop: "vla model" → … → "vision language action"
     merged: Counter = Counter()
     largest: Counter = Counter()
     for key, n in df.items():
@@ -304,11 +322,11 @@ def _link_pass(session: Session, extractor: Extractor, vocab: _Vocabulary, index
                     key = vocab.aliases.get(raw, raw)
                     if key not in vocab.topics:
                         continue
-                    text = written if isinstance(written, str) else surface(written)
+                    # Counted as written (a str or a tuple of words); made into labels at the end.
                     if key != raw:
-                        acronym_surfaces[key][text] += 1
+                        acronym_surfaces[key][written] += 1
                     else:
-                        surfaces[key][text] += 1
+                        surfaces[key][written] += 1
                     scores[key] = scores.get(key, 0.0) + bonus
             day = paper.day.toordinal() if paper.day else 0
             for key, score in scores.items():
@@ -326,10 +344,21 @@ def _link_pass(session: Session, extractor: Extractor, vocab: _Vocabulary, index
     return links, surfaces, acronym_surfaces
 
 
-def _label(key: str, surfaces: Counter, acronyms: Counter) -> str:
-    label = surfaces.most_common(1)[0][0] if surfaces else key
+def _shown(written) -> str:
+    return written if isinstance(written, str) else surface(written)
+
+
+def _label(key: str, surfaces: Counter | None, acronyms: Counter | None) -> str:
+    """The most frequent way the corpus writes the key (forms that look the same pooled)."""
+    def best(counts: Counter) -> str:
+        pooled: Counter = Counter()
+        for written, n in counts.items():
+            pooled[_shown(written)] += n
+        return pooled.most_common(1)[0][0]
+
+    label = best(surfaces) if surfaces else key
     if acronyms:
-        return f"{label} ({acronyms.most_common(1)[0][0]})"
+        return f"{label} ({best(acronyms)})"
     return label
 
 
@@ -373,12 +402,16 @@ def _write(session: Session, vocab: _Vocabulary, keys: list[str], links: _Links,
     by_slug = {slug: tid for slug, tid in session.execute(select(TopicRow.slug, TopicRow.id))}
     ids = [by_slug[vocab.topics[k][0]] for k in keys]
     chunk = 20_000
+    days: dict[int, date | None] = {0: None}
+    table = PaperTopic.__table__
     for start in range(0, len(links), chunk):
-        session.execute(insert(PaperTopic), [
-            {"topic_id": ids[t], "paper_id": p, "day": date.fromordinal(d) if d else None, "weight": float(w)}
-            for t, p, d, w in zip(links.topic[start:start + chunk], links.paper[start:start + chunk],
-                                  links.day[start:start + chunk], links.weight[start:start + chunk])
-        ])
+        rows = []
+        for t, p, d, w in zip(links.topic[start:start + chunk], links.paper[start:start + chunk],
+                              links.day[start:start + chunk], links.weight[start:start + chunk]):
+            if d not in days:
+                days[d] = date.fromordinal(d)
+            rows.append({"topic_id": ids[t], "paper_id": p, "day": days[d], "weight": w})
+        session.connection().execute(table.insert(), rows)  # Core executemany: no ORM bookkeeping
 
 
 def build_topics(db: Database, *, force: bool = False, min_papers: int | None = None,
