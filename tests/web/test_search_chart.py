@@ -50,14 +50,24 @@ def test_search_page_charts_every_match_per_week(db):
     # Featured day where there is one, else the submission day (the walks paper: Nov 26).
     assert data["y"] == [3, 0, 1, 6]
     assert "<table class=\"counts\">" in html
+    assert "Matches per week" in html and "counted" not in html  # every match has a date
+
+
+def test_undated_matches_are_said_to_be_left_out(db):
+    _seed(db)
+    with db.session() as session:
+        upsert_papers(session, [PaperRecord(title="Quantum tunnelling, undated", arxiv_id="2511.09997",
+                                            abstract="quantum", source="test")])
+    chart = search_chart(db, "quantum")
+    assert chart.total == 10 and chart.title == "Matches per week · 10 of 11 matches counted"
 
 
 def test_the_chart_counts_the_whole_match_set_not_the_page(db, monkeypatch):
     from paperwire.web.views import search as search_view
 
     _seed(db)
-    days, more = match_days(db, "quantum")
-    assert len(days) == 10 and not more
+    days, total = match_days(db, "quantum")
+    assert len(days) == total == 10
     monkeypatch.setattr(search_view, "PAGE_SIZE", 3)
     with TestClient(create_app(db)) as client:  # page 2 of three-per-page still charts all ten
         html = client.get("/search", params={"q": "quantum", "mode": "lexical", "p": 1}).text

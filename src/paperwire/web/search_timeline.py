@@ -51,33 +51,34 @@ def zero_filled(days: list[date], period: str) -> list[tuple[date, int]]:
     return out
 
 
-def match_days(db: Database, query: str) -> tuple[list[date], bool]:
-    """The days of the papers matching ``query``'s words and filters, and whether some
-    matches are not among them (beyond :data:`MAX_COUNTED`, or without any date)."""
+def match_days(db: Database, query: str) -> tuple[list[date], int | None]:
+    """The days of the papers matching ``query``'s words and filters (the newest
+    :data:`MAX_COUNTED`; papers without any date are left out), and how many match in all
+    (None when the index cannot count them cheaply)."""
     parsed = parse_query(query)
     if parsed.is_empty:
-        return [], False
+        return [], 0
     with db.session() as session:
         page = get_lexical_index(db.dialect).search(session, parsed, limit=MAX_COUNTED, sort="date")
         ids = [hit.paper_id for hit in page.hits]
         if not ids:
-            return [], False
+            return [], page.total
         rows = session.execute(
             select(Paper.submitted_at, func.min(FeaturedPaper.day))
             .outerjoin(FeaturedPaper, FeaturedPaper.paper_id == Paper.id)
             .where(Paper.id.in_(ids)).group_by(Paper.id, Paper.submitted_at)
         ).all()
-    days = [featured or submitted.date() for submitted, featured in rows if featured or submitted]
-    more = page.total is None or page.total > len(days)
-    return days, more
+    return [featured or submitted.date() for submitted, featured in rows if featured or submitted], page.total
 
 
 def search_chart(db: Database, query: str) -> Chart | None:
     """Matches per week (per month or year over longer spans), or None when nothing is dated."""
-    days, more = match_days(db, query)
+    days, total = match_days(db, query)
     if not days:
         return None
     span = (max(days) - min(days)).days
     period = "week" if span <= MAX_WEEKS * 7 else "month" if span <= MAX_MONTHS * 30.5 else "year"
-    title = f"Matches per {period}" + (" (those with a date, newest first)" if more else "")
+    title = f"Matches per {period}"
+    if total is None or total > len(days):  # beyond MAX_COUNTED, or undated papers
+        title += f" · {len(days):,} of {'more' if total is None else f'{total:,}'} matches counted"
     return Chart(title, period, zero_filled(days, period))

@@ -12,20 +12,19 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from paperwire.rank.rising import rising_topics
+from paperwire.rank.rising import rising_topics, topic_trends
 from paperwire.rank.topics import Topic, corpus_end_date, find_topics, get_topic, related_topics, topic_authors
 from paperwire.rank.topics import topic_papers, topic_series
 from paperwire.store.db import Database
-from paperwire.store.library import LibraryError, follow, follows, unfollow
+from paperwire.store.library import LibraryError, follow, follows, saved_ids, unfollow
 from paperwire.web.charts import Chart, trimmed
 from paperwire.web.deps import current_user, get_db, render, require_user, verify_csrf
 from paperwire.web.presenters import invalidate
-from paperwire.web.views.daily import saved_among
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 10
-#: The topic chart shows at most two years of weeks.
-CHART_WEEKS = 104
+#: The topic chart shows at most a year of weeks (trimmed to start at the topic's first paper).
+CHART_WEEKS = 52
 ORDERS = {"upvotes": "Most upvoted", "newest": "Newest"}
 NOTICES = {"followed": "Followed: papers on this topic now count for your digests and “For you”.",
            "unfollowed": "No longer followed."}
@@ -58,8 +57,6 @@ def _is_followed(session, user, topic: Topic) -> bool:
 @router.get("/topics", response_class=HTMLResponse)
 def topics_index(request: Request, q: str = Query("", max_length=200), db: Database = Depends(get_db)) -> Response:
     """Search box, the rising topics and the most common ones."""
-    from paperwire.rank.rising import topic_trends
-
     with db.session() as session:
         found = find_topics(session, q.strip(), limit=30) if q.strip() else []
         rising = rising_topics(session, period="week", limit=12)
@@ -82,20 +79,13 @@ def topic_page(request: Request, slug: str, order: str = Query("upvotes"), p: in
         related = related_topics(session, topic.slug, limit=12)
         authors = topic_authors(session, topic.slug, limit=10)
         followed = _is_followed(session, user, topic)
-        saved = saved_among(session, user, [_Entry(paper) for paper in papers])
+        saved = saved_ids(session, user.id, [paper.id for paper in papers]) if user else set()
         newest = corpus_end_date(session)
     chart = Chart(f"Papers per week on {topic.label}", "week", trimmed(series, keep=CHART_WEEKS))
     return render(request, "topics/topic.html", topic=topic, chart=chart, papers=papers, order=order, orders=ORDERS,
                   page=p, has_next=has_next, related=related, authors=authors, followed=followed, saved_ids=saved,
                   voted=set(), newest=newest, follow_rule=follow_rule_for(topic),
                   notice=NOTICES.get(request.query_params.get("done", "")))
-
-
-class _Entry:
-    """``saved_among`` reads ``entry.paper``; topic lists are plain papers."""
-
-    def __init__(self, paper) -> None:
-        self.paper = paper
 
 
 @router.post("/topics/{slug}/follow", dependencies=[Depends(verify_csrf)])
