@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -119,7 +118,6 @@ def test_votes_here_count_in_topic_ordering(small_corpus):
     build_topics(db)
     with db.session() as s:
         users = [create_user(s, f"voter{i}", "password123") for i in range(9)]
-        zero = get_paper(s, "pw-" + "x") or None
         from paperwire.ids import derived_paper_id
         paper = get_paper(s, derived_paper_id("Diffusion Models for images 0"))
         for u in users:
@@ -174,9 +172,31 @@ def test_demo_lists_give_sensible_topics(db):
         assert sum(1 for v in topics.values() if v) >= 15
 
 
+def test_hostile_slugs_are_unknown_topics(small_corpus):
+    build_topics(small_corpus)
+    with small_corpus.session() as s:
+        for slug in ("\x00", "a\x00b", "x" * 10_000, "%", ""):
+            assert get_topic(s, slug) is None and topic_series(s, slug) == [] and topic_papers(s, slug) == []
+            assert related_topics(s, slug) == [] and topic_authors(s, slug) == []
+        assert find_topics(s, "diffusion\x00") and find_topics(s, "\x00") == []
+
+
 def test_empty_database(db):
     assert build_topics(db).topics == 0
     with db.session() as s:
         assert corpus_end_date(s) is None
         assert topic_series(s, "x") == [] and topic_papers(s, "x") == [] and related_topics(s, "x") == []
         assert topic_authors(s, "x") == [] and topics_of_papers(s, []) == {}
+
+
+def test_worker_job_builds_then_waits_for_new_papers(small_corpus):
+    from paperwire.settings import get_settings
+    from paperwire.worker.jobs import scheduled_jobs
+
+    job = next(j for j in scheduled_jobs(get_settings()) if j.name == "topics")
+    first = job.run(small_corpus)
+    assert first.records == 10 and "built" in first.detail
+    again = job.run(small_corpus)
+    assert again.records == 0 and "current" in again.detail
+    _add(small_corpus, "Diffusion models later", date(2025, 3, 24), keywords=["diffusion models"])
+    assert job.run(small_corpus).records == 11

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 #: Words that end a phrase: English function words and the vocabulary of
 #: research prose that names no topic.

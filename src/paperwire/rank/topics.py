@@ -24,9 +24,11 @@ published date; it is copied into ``paper_topics`` so per-period counts are
 one indexed query.
 
 **Building** (:func:`build_topics`, the one place) reads the visible papers
-twice in id order — once to count document frequencies, once to link papers to
-the topics kept — holding the links in compact arrays, then replaces the
-index in one short transaction (topics are upserted by slug, so their ids stay
+in id order: their titles and keywords first (which keys are vouched for),
+then their full text once (frequencies of vouched keys, each paper's
+candidates recorded in compact arrays), then only their categories; the
+links are made from the records, and the index is replaced in one short
+transaction (topics are upserted by slug, so their ids stay
 stable). The worker job ``topics`` runs it when the papers' fingerprint
 changed. Document frequency is corpus-wide (a new paper can promote a phrase
 that old papers carry), which is why a round is a full rebuild: at 100k papers
@@ -44,10 +46,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from paperwire.rank.topic_terms import Candidates, Extractor, acronym_pairs, keyword_terms, slug_of_key, surface, term_key
+from paperwire.rank.topic_terms import Candidates, Extractor, acronym_pairs, slug_of_key, surface, term_key
 from paperwire.store.community import Vote
 from paperwire.store.db import Database
 from paperwire.store.generations import IndexGeneration, begin_generation, latest_generation, papers_marker, publish_generation
@@ -67,9 +69,6 @@ MAX_SHARE = 0.5
 ACRONYM_MIN = 3
 #: Papers read per batch while building.
 BATCH = 5000
-#: Distinct keys held while counting before singletons are dropped (bounds
-#: memory; a key first seen after a prune needs ``min_papers`` papers later on).
-PRUNE_AT = 1_500_000
 #: Default span of a series when no start is given (periods before the end).
 DEFAULT_SPAN = {"week": 52, "month": 24}
 
@@ -156,23 +155,30 @@ class _PaperText:
     day: date | None
 
 
-def _paper_batches(session: Session) -> Iterator[list[_PaperText]]:
+def _first_days(session: Session, rows) -> dict[int, date | None]:
+    """Each row's paper day: its first featured day, else its published date."""
+    featured = dict(session.execute(
+        select(FeaturedPaper.paper_id, func.min(FeaturedPaper.day))
+        .where(FeaturedPaper.paper_id.between(rows[0].id, rows[-1].id)).group_by(FeaturedPaper.paper_id)
+    ).all())
+    return {r.id: featured.get(r.id) or (r.submitted_at.date() if r.submitted_at else None) for r in rows}
+
+
+def _paper_batches(session: Session, *, abstracts: bool = True) -> Iterator[list[_PaperText]]:
     """Visible papers in id order, in batches, each with its day."""
     last = 0
+    abstract = Paper.abstract if abstracts else literal("")
     while True:
         rows = session.execute(
-            select(Paper.id, Paper.title, Paper.abstract, Paper.categories, Paper.ai_keywords, Paper.submitted_at)
+            select(Paper.id, Paper.title, abstract.label("abstract"), Paper.categories, Paper.ai_keywords,
+                   Paper.submitted_at)
             .where(Paper.id > last, Paper.hidden.is_(False)).order_by(Paper.id).limit(BATCH)
         ).all()
         if not rows:
             return
-        first_days = dict(session.execute(
-            select(FeaturedPaper.paper_id, func.min(FeaturedPaper.day))
-            .where(FeaturedPaper.paper_id.between(rows[0].id, rows[-1].id)).group_by(FeaturedPaper.paper_id)
-        ).all())
+        days = _first_days(session, rows)
         yield [
-            _PaperText(r.id, r.title or "", r.abstract or "", (r.categories or "").split(), r.ai_keywords,
-                       first_days.get(r.id) or (r.submitted_at.date() if r.submitted_at else None))
+            _PaperText(r.id, r.title or "", r.abstract or "", (r.categories or "").split(), r.ai_keywords, days[r.id])
             for r in rows
         ]
         last = rows[-1].id
@@ -194,21 +200,49 @@ class _Vocabulary:
     papers: int
 
 
-def _count_pass(session: Session, extractor: Extractor,
-                log: Callable[[str], object]) -> tuple[Counter, Counter, Counter, Counter, Counter, int]:
-    """Document frequencies of every key, of source keywords, of categories and of
-    acronym → expansion pairs. Only keys *vouched* for by a source keyword or a
-    title phrase somewhere in the corpus are kept: titles and keywords name
-    topics, while abstract prose is full of phrases that name none
-    ("consistent gains", "increasingly rely"); an abstract still counts towards a
-    vouched key's frequency. (A hyphenated compound alone never vouches:
+def _vouch_pass(session: Session, extractor: Extractor, log: Callable[[str], object]) -> set[str]:
+    """Keys a source keyword or a title phrase uses somewhere in the corpus.
+
+    Titles and keywords name topics, while abstract prose is full of phrases
+    that name none ("consistent gains", "increasingly rely"), so only these
+    keys are counted in abstracts. This pass reads short texts only and bounds
+    what the counting pass keeps. (A hyphenated compound alone never vouches:
     "state-of-the-art".)"""
+    vouched: set[str] = set()
+    done = 0
+    for batch in _paper_batches(session, abstracts=False):
+        for paper in batch:
+            vouched.update(extractor.keyword_terms(paper.keywords).keys())
+            vouched.update(extractor.candidates(paper.title).phrases.keys())
+        done += len(batch)
+        log(f"topics: read {done} titles …")
+    return vouched
+
+
+@dataclass
+class _Records:
+    """Each paper's candidate keys (vouched ones only), as compact parallel arrays."""
+    paper: array
+    key: array
+    score: array
+    day: array
+    #: key id → key, and each key's written forms (str or tuple of words) → count
+    keys: list[str]
+    written: list[Counter]
+
+
+def _count_pass(session: Session, extractor: Extractor, vouched: set[str],
+                log: Callable[[str], object]) -> tuple[Counter, Counter, Counter, Counter, Counter, int, _Records]:
+    """One extraction pass: document frequencies of vouched keys, of source
+    keywords, of categories, of acronym → expansion pairs, papers per day, and
+    the per-paper records the links are made from (no second extraction)."""
     df: Counter = Counter()
-    vouched: Counter = Counter()
     keyword_df: Counter = Counter()
     categories: Counter = Counter()
     pairs: Counter = Counter()
     days: Counter = Counter()
+    records = _Records(array("q"), array("i"), array("f"), array("i"), [], [])
+    key_ids: dict[str, int] = {}
     papers = 0
     for batch in _paper_batches(session):
         for paper in batch:
@@ -216,20 +250,34 @@ def _count_pass(session: Session, extractor: Extractor,
             if paper.day:
                 days[paper.day] += 1
             keywords, title, abstract = _paper_terms(extractor, paper)
-            df.update(keywords.keys() | title.phrases.keys() | abstract.phrases.keys() | title.compounds.keys()
-                      | abstract.compounds.keys())
-            vouched.update(keywords.keys() | title.phrases.keys())
+            spelled = {(a, e) for a, e, _ in acronym_pairs(paper.title + " . " + paper.abstract)}
+            pairs.update(spelled)
+            expansions = {e for _a, e in spelled}  # "large language models (LLMs)" vouches for itself
+            scores: dict[str, float] = {}
+            sources = ((keywords, 3.0), (title.phrases, 2.0), (title.compounds, 2.0),
+                       (abstract.phrases, 1.0), (abstract.compounds, 1.0))
+            for found, bonus in sources:
+                for key, written in found.items():
+                    if key not in vouched and key not in expansions:
+                        continue
+                    kid = key_ids.get(key)
+                    if kid is None:
+                        kid = key_ids[key] = len(records.keys)
+                        records.keys.append(key)
+                        records.written.append(Counter())
+                    records.written[kid][written] += 1
+                    scores[kid] = scores.get(kid, 0.0) + bonus
+            day = paper.day.toordinal() if paper.day else 0
+            for kid, score in scores.items():
+                records.paper.append(paper.id)
+                records.key.append(kid)
+                records.score.append(score)
+                records.day.append(day)
+            df.update(records.keys[k] for k in scores)
             keyword_df.update(keywords.keys())
             categories.update(set(paper.categories))
-            pairs.update({(a, e) for a, e, _ in acronym_pairs(paper.title + " . " + paper.abstract)})
-        if len(df) > PRUNE_AT:
-            for key in [k for k, n in df.items() if n == 1]:
-                del df[key]
-                vouched.pop(key, None)
         log(f"topics: counted {papers} papers …")
-    for key in [k for k in df if k not in vouched]:
-        del df[key]
-    return df, keyword_df, categories, pairs, days, papers
+    return df, keyword_df, categories, pairs, days, papers, records
 
 
 def _vocabulary(df: Counter, keyword_df: Counter, categories: Counter, pairs: Counter, papers: int,
@@ -304,43 +352,58 @@ class _Links:
         return len(self.topic)
 
 
-def _link_pass(session: Session, extractor: Extractor, vocab: _Vocabulary, index: dict[str, int],
-               log: Callable[[str], object]) -> tuple[_Links, dict[str, Counter], dict[str, Counter]]:
+def _link_records(session: Session, records: _Records, vocab: _Vocabulary, index: dict[str, int]
+                  ) -> tuple[_Links, dict[str, Counter], dict[str, Counter]]:
+    """Links from the recorded candidates (aliases applied, scores of merged
+    spellings added), then the categories from one cheap read of the papers."""
     links = _Links(array("i"), array("q"), array("i"), array("f"))
+    n = max(vocab.papers, 1)
+    target_of: list[str | None] = []
+    for key in records.keys:
+        target = vocab.aliases.get(key, key)
+        target_of.append(target if target in vocab.topics else None)
     surfaces: dict[str, Counter] = defaultdict(Counter)
     acronym_surfaces: dict[str, Counter] = defaultdict(Counter)
-    n = max(vocab.papers, 1)
-    done = 0
-    for batch in _paper_batches(session):
-        for paper in batch:
-            keywords, title, abstract = _paper_terms(extractor, paper)
-            scores: dict[str, float] = {}
-            sources = ((keywords, 3.0), (title.phrases, 2.0), (title.compounds, 2.0),
-                       (abstract.phrases, 1.0), (abstract.compounds, 1.0))
-            for found, bonus in sources:
-                for raw, written in found.items():
-                    key = vocab.aliases.get(raw, raw)
-                    if key not in vocab.topics:
-                        continue
-                    # Counted as written (a str or a tuple of words); made into labels at the end.
-                    if key != raw:
-                        acronym_surfaces[key][written] += 1
-                    else:
-                        surfaces[key][written] += 1
-                    scores[key] = scores.get(key, 0.0) + bonus
-            day = paper.day.toordinal() if paper.day else 0
-            for key, score in scores.items():
-                links.topic.append(index[key])
-                links.paper.append(paper.id)
-                links.day.append(day)
-                links.weight.append(score * math.log(1 + n / vocab.df[key]))
-            for position, category in enumerate(dict.fromkeys(paper.categories)):
+    for kid, key in enumerate(records.keys):
+        target = target_of[kid]
+        if target is not None:
+            (acronym_surfaces if target != key else surfaces)[target].update(records.written[kid])
+    weight_of = {t: math.log(1 + n / vocab.df[t]) for t in set(filter(None, target_of))}
+
+    def flush(paper_id: int, day: int, scores: dict[str, float]) -> None:
+        for target, score in scores.items():
+            links.topic.append(index[target])
+            links.paper.append(paper_id)
+            links.day.append(day)
+            links.weight.append(score * weight_of[target])
+
+    current, current_day, scores = None, 0, {}
+    for paper_id, kid, score, day in zip(records.paper, records.key, records.score, records.day):
+        if paper_id != current:
+            if current is not None:
+                flush(current, current_day, scores)
+            current, current_day, scores = paper_id, day, {}
+        target = target_of[kid]
+        if target is not None:
+            scores[target] = scores.get(target, 0.0) + score
+    if current is not None:
+        flush(current, current_day, scores)
+    last = 0
+    while True:
+        rows = session.execute(
+            select(Paper.id, Paper.categories, Paper.submitted_at).where(Paper.id > last, Paper.hidden.is_(False))
+            .order_by(Paper.id).limit(BATCH)).all()
+        if not rows:
+            break
+        days = _first_days(session, rows)
+        for row in rows:
+            day = days.get(row.id)
+            for position, category in enumerate(dict.fromkeys((row.categories or "").split())):
                 links.topic.append(index["\0" + category])
-                links.paper.append(paper.id)
-                links.day.append(day)
+                links.paper.append(row.id)
+                links.day.append(day.toordinal() if day else 0)
                 links.weight.append(1.0 if position == 0 else 0.5)
-        done += len(batch)
-        log(f"topics: linked {done} papers …")
+        last = rows[-1].id
     return links, surfaces, acronym_surfaces
 
 
@@ -433,12 +496,15 @@ def build_topics(db: Database, *, force: bool = False, min_papers: int | None = 
                 report.topics = previous.vectors
                 return report
             extractor = Extractor()
-            df, keyword_df, categories, pairs, days, papers = _count_pass(session, extractor, log)
+            vouched = _vouch_pass(session, extractor, log)
+            df, keyword_df, categories, pairs, days, papers, records = _count_pass(session, extractor, vouched, log)
+            del vouched, extractor
             vocab = _vocabulary(df, keyword_df, categories, pairs, papers, max(1, min_papers))
             del df, keyword_df, pairs
             keys = sorted(vocab.topics)
             index = {k: i for i, k in enumerate(keys)}
-            links, surfaces, acronym_surfaces = _link_pass(session, extractor, vocab, index, log)
+            links, surfaces, acronym_surfaces = _link_records(session, records, vocab, index)
+            del records
         with db.session() as session:
             generation = begin_generation(session, GENERATION_KIND, GENERATION_MODEL, marker, utcnow())
             _write(session, vocab, keys, links, surfaces, acronym_surfaces)
@@ -455,12 +521,21 @@ def build_topics(db: Database, *, force: bool = False, min_papers: int | None = 
 
 # --- reading ----------------------------------------------------------------------
 
+def _possible_slug(slug: str) -> bool:
+    """Whether ``slug`` could name a topic at all (PostgreSQL rejects NUL in text)."""
+    return isinstance(slug, str) and 0 < len(slug) <= 200 and "\x00" not in slug
+
+
 def get_topic(session: Session, slug: str) -> Topic | None:
+    if not _possible_slug(slug):
+        return None
     row = session.scalar(select(TopicRow).where(TopicRow.slug == slug))
     return _topic(row) if row is not None else None
 
 
 def _topic_id(session: Session, slug: str) -> int | None:
+    if not _possible_slug(slug):
+        return None
     return session.scalar(select(TopicRow.id).where(TopicRow.slug == slug))
 
 
@@ -509,7 +584,7 @@ def topic_series(session: Session, slug: str, *, period: Period = "week",
     day, but no earlier than ``DEFAULT_SPAN`` periods before ``end``.
     """
     period_start(date.today(), period)  # validates the period
-    row = session.scalar(select(TopicRow).where(TopicRow.slug == slug))
+    row = session.scalar(select(TopicRow).where(TopicRow.slug == slug)) if _possible_slug(slug) else None
     if row is None:
         return []
     end = end or corpus_end_date(session)
@@ -601,7 +676,7 @@ def topic_authors(session: Session, slug: str, *, limit: int = 10) -> list[tuple
 
 def find_topics(session: Session, text: str, *, limit: int = 10) -> list[Topic]:
     """Topics whose slug or label matches ``text``: exact slug first, then by paper count."""
-    text = (text or "").strip()[:200]
+    text = (text or "").replace("\x00", "").strip()[:200]
     if not text or limit <= 0:
         return []
     key_slug = slug_of_key(term_key(text))
