@@ -317,3 +317,4 @@ def not_modified(etag: str, updated: datetime, if_none_match: str | None, if_mod
             return False
         return _aware(updated).replace(microsecond=0) <= _aware(since)
     return False
+

@@ -1,4 +1,5 @@
-"""The rising-topics feed (``/feeds/topics/rising.{atom,rss,json}``).
+"""The rising-topics feed (``/feeds/topics/rising.{atom,rss,json}``) and one
+topic's feed of its newest papers (``/feeds/topics/<slug>.{atom,rss,json}``).
 
 One entry per rising topic of the newest week (or month), written by the
 same writer as every other feed (:func:`paperwire.deliver.feeds.render_feed`).
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from paperwire.deliver.config import delivery_config
 from paperwire.deliver.digest import DigestItem
-from paperwire.deliver.feeds import Feed
+from paperwire.deliver.feeds import FEED_SIZE, Feed, _item
 
 #: Who an entry is by (Atom requires an author; a topic has no single one).
 FEED_AUTHOR = "paperwire rising topics"
@@ -55,3 +56,12 @@ def rising_feed(session: Session, period: str = "week", *, limit: int = 20) -> F
                 f"Topics whose share of the {period}'s papers grew most against the trailing baseline"
                 + (f" (the {period} of {start.isoformat()})" if start else ""),
                 f"{base}/topics", entries, changed=changed)
+
+
+def topic_papers_feed(session: Session, topic) -> Feed:
+    """The newest papers of a topic (a ``rank.topics.Topic``), newest first."""
+    from paperwire.rank.topics import topic_papers
+
+    papers = topic_papers(session, topic.slug, order="newest", limit=FEED_SIZE)
+    return Feed(f"topic:{topic.slug}", f"paperwire — {topic.label}", f"Newest papers on {topic.label}",
+                topic_url(topic.slug), [_item(p) for p in papers])

@@ -146,6 +146,7 @@ def create_app(db: Database | None = None) -> FastAPI:
     from paperwire.web import api, api_foryou, routes_delivery
     from paperwire.web.views import accounts, admin, api_docs, daily, foryou, library, onboarding, papers, search, submit, users
     from paperwire.web.views import account_email
+    from paperwire.web.views import topics, trends
 
     app.include_router(api.router)
     app.include_router(api_foryou.router)
@@ -156,6 +157,8 @@ def create_app(db: Database | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(routes_delivery.router)
     app.include_router(account_email.router)
+    app.include_router(topics.router)
+    app.include_router(trends.router)
     from paperwire.web.views import demo_mailbox
 
     app.include_router(demo_mailbox.router)  # 404 unless $PAPERWIRE_DEMO_MAILBOX is set (paperwire demo)

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from paperwire.store.community import User, session_user, verify_api_token
 from paperwire.store.db import Database
 from paperwire.web.card_facts import paper_links
+from paperwire.web.charts import sparkline_points
 from paperwire.web.security import (
     CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, check_csrf, enforce_limits, limit_keys, make_csrf_token, write_action,
 )
@@ -82,6 +83,7 @@ templates.env.filters["authors"] = _authors
 templates.env.filters["fmt_date"] = _fmt_date
 templates.env.globals["Markup"] = Markup
 templates.env.globals["paper_links"] = paper_links
+templates.env.globals["spark_points"] = sparkline_points
 
 
 def get_db(request: Request) -> Database:

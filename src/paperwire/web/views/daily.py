@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from paperwire.rank.rising import rising_topics
 from paperwire.rank.trending import count_featured, hot, neighbour_days, period_bounds, trending
 from paperwire.rank.exclusions import user_visible_condition
 from paperwire.store.community import voted_ids
@@ -29,12 +30,18 @@ from paperwire.web.presenters import (
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
+RISING_SHOWN = 8
 
 
 def visible_for(session, user):
     """The extra ranking condition for this visitor: None (anonymous, cached pages
     unchanged) or "not hidden, not excluded, not dismissed" for a logged-in user."""
     return None if user is None else user_visible_condition(session, user.id)
+
+
+def rising_near(session, period: str, day: date) -> list:
+    """The home page's "Rising this week" (a month page: this month), ending on the shown day."""
+    return rising_topics(session, period="month" if period == "month" else "week", end=day, limit=RISING_SHOWN)
 
 
 def saved_among(session, user, entries: list) -> set[int]:
@@ -72,6 +79,7 @@ def _page(request: Request, period: str, day: date, page: int, note: str | None 
         saved = saved_among(session, user, entries)
         voted = voted_ids(session, user, [e.paper.id for e in entries])
         splits = entry_splits(session, entries)
+        rising = rising_near(session, period, day)
     start, end = period_bounds(period, day)
     # Previous/next go to the nearest period that has papers (never an empty one, never the future).
     before, _ = neighbour_days(days, start)
@@ -96,6 +104,7 @@ def _page(request: Request, period: str, day: date, page: int, note: str | None 
         pages=max(1, -(-total // PAGE_SIZE)), total=total, offset=page * PAGE_SIZE,
         links={"day": f"/date/{day}", "week": f"/week/{week_name(day)}", "month": f"/month/{month_name(day)}"},
         latest=days[-1] if days else None, saved_ids=saved, splits=splits, note=note,
+        rising=rising, rising_period="month" if period == "month" else "week",
     )
 
 

@@ -9,6 +9,7 @@ from markupsafe import Markup
 from paperwire.rank.exclusions import exclusion_rules
 from paperwire.store.community import voted_ids
 from paperwire.web.deps import current_user, render
+from paperwire.web.search_timeline import search_chart
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
@@ -37,7 +38,7 @@ def search_page(
     mode = mode if mode in MODES else "hybrid"
     sort = sort if sort in SORTS else "relevance"
     ctx = {"q": q, "mode": mode, "sort": sort, "page": p, "hits": [], "total": None, "error": None,
-           "has_next": False, "related": [], "modes": MODES, "sorts": SORTS, "voted": set(), "excluded": 0, "show_all": all}
+           "has_next": False, "related": [], "chart": None, "modes": MODES, "sorts": SORTS, "voted": set(), "excluded": 0, "show_all": all}
     if not q.strip():
         return render(request, "search.html", **ctx)
     try:
@@ -64,7 +65,10 @@ def search_page(
                 "snippet_html": Markup(h.snippet_html)}
 
     shown = [row(h) for h in hits[:PAGE_SIZE]]
+    # Over time: the word matches only (a meaning-only search has no match set to count).
+    chart = search_chart(request.app.state.db, q) if shown and results.total is not None else None
     return render(request, "search.html", **{
         **ctx, "hits": shown, "related": [row(h) for h in related], "total": results.total, "has_next": len(results.hits) > PAGE_SIZE,
         "mode": getattr(results, "mode", mode), "voted": voted, "excluded": excluded, "show_all": all,
+        "chart": chart,
     })
