@@ -153,6 +153,10 @@ def create_app(db: Database | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(routes_delivery.router)
     app.include_router(account_email.router)
+    from paperwire.web.views import map as map_view
+
+    app.include_router(map_view.router)
+    app.include_router(map_view.api_router)
     from paperwire.web.views import demo_mailbox
 
     app.include_router(demo_mailbox.router)  # 404 unless $PAPERWIRE_DEMO_MAILBOX is set (paperwire demo)

@@ -7,7 +7,8 @@ full speed and the ``embed`` job backfills whatever is missing or stale,
 which is also what makes a process killed mid-import lose nothing — the
 next ``embed`` round finds the papers without vectors. The ``index`` job
 publishes a new vector-index generation whenever the stored vectors
-changed, so no request ever builds one.
+changed, so no request ever builds one; the ``map`` job likewise places new
+papers on the map of papers (``rank/map_publish.py``).
 """
 
 from __future__ import annotations
@@ -106,6 +107,14 @@ def _publish(db: Database) -> JobResult:
                      f"{report.summary()}; {lexical.summary()}")
 
 
+def _map(db: Database) -> JobResult:
+    """Place new papers on the map (or lay it out again) once their vectors are stored."""
+    from paperwire.rank.map_publish import publish_map
+
+    report = publish_map(db)
+    return JobResult(report.placed if not report.full else report.points if report.built else 0, report.summary())
+
+
 def _deliver(db: Database) -> JobResult:
     from paperwire.deliver.worker import run_once
 
@@ -147,6 +156,7 @@ def scheduled_jobs(settings: Settings) -> list[Job]:
         Job("harvest-queue", "harvest-queue", _harvest_queue(settings)),
         Job("embed", "embed", _embed),
         Job("index", "index", _publish),
+        Job("map", "map", _map, state_key=f"map:{settings.embedder}"),
         Job("deliver", "deliver", _deliver),
         Job("purge", "purge", _purge),
     ]
