@@ -145,6 +145,27 @@
     return true;
   }
 
+  // Onboarding: a ticked paper joins the form's list of seeds (and stays there while
+  // other clusters are opened); unticking it in either place takes it out.
+  function pick(paper, on) {
+    const list = document.getElementById("map-picked");
+    const existing = list.querySelector('input[name=seed][value="' + CSS.escape(paper.uid) + '"]');
+    if (on && !existing) {
+      const label = document.createElement("label");
+      label.className = "choice seed";
+      const box = document.createElement("input");
+      box.type = "checkbox"; box.name = "seed"; box.value = paper.uid; box.checked = true;
+      const span = document.createElement("span");
+      span.textContent = paper.title;
+      label.append(box, " ", span);
+      list.append(label);
+    } else if (!on && existing) {
+      existing.closest("label").remove();
+    }
+    const none = document.getElementById("map-picked-none");
+    if (none) none.hidden = list.querySelector("input[name=seed]") !== null;
+  }
+
   function openCluster(cluster) {
     fetch("/api/map/clusters/" + cluster + "?limit=8", { credentials: "same-origin" })
       .then((r) => (r.ok ? r.json() : null)).then((c) => {
@@ -158,9 +179,10 @@
             const label = document.createElement("label");
             label.className = "choice seed";
             const box = document.createElement("input");
-            box.type = "checkbox"; box.name = "seed"; box.value = p.uid; box.setAttribute("form", "pick-seeds");
+            box.type = "checkbox"; box.value = p.uid;
             const picked = document.querySelector('#pick-seeds input[name=seed][value="' + CSS.escape(p.uid) + '"]');
             box.checked = !!(picked && picked.checked);
+            box.addEventListener("change", () => pick(p, box.checked));
             const span = document.createElement("span");
             span.textContent = p.title;
             label.append(box, " ", span);
