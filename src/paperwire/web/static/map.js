@@ -21,7 +21,7 @@
   const MINE = [230, 85, 13], FORYOU = [214, 39, 40];
   const titles = new Map();
   let base = null, detail = null, deckgl = null, initialZoom = 0, pinned = null, timer = null, controller = null;
-  let view = null, labelFrame = 0;
+  let view = null, labelFrame = 0, labelBoxes = [];
   // A portrait screen shows the (usually wide) map turned a quarter: (x, y) is drawn at (-y, x).
   const turned = el.clientHeight > el.clientWidth * 1.15;
   const toView = (x, y) => (turned ? [-y, x] : [x, y]);
@@ -53,8 +53,7 @@
 
   function pointLayer(id, data, radius) {
     return new deck.ScatterplotLayer({
-      id, data, radiusUnits: "pixels", getRadius: radius, radiusMinPixels: 1.5, pickable: true,
-      autoHighlight: true, highlightColor: [0, 0, 0, 200], onHover: hover, onClick: click,
+      id, data, radiusUnits: "pixels", getRadius: radius, radiusMinPixels: 1.5,
     });
   }
 
@@ -65,13 +64,13 @@
       id: "highlights", data: base.highlights, getPosition: (h) => h.position, radiusUnits: "pixels",
       getRadius: (h) => (h.kind === "mine" ? 6 : 5), stroked: true, filled: true, lineWidthUnits: "pixels",
       getLineWidth: 2, getLineColor: (h) => (h.kind === "mine" ? MINE : FORYOU),
-      getFillColor: (h) => (h.kind === "mine" ? [...MINE, 120] : [255, 255, 255, 60]), pickable: true,
-      onHover: hover, onClick: click,
+      getFillColor: (h) => (h.kind === "mine" ? [...MINE, 120] : [255, 255, 255, 60]),
     }));
     const text = { id: "labels", data: visibleLabels(), getPosition: (c) => toView(c.x, c.y), getText: (c) => short(c.label),
+      getPixelOffset: (c) => [c.dx || 0, 0],
       characterSet: "auto", getSize: 13, sizeUnits: "pixels", getColor: [20, 20, 20, 255], background: true,
       getBackgroundColor: [255, 255, 255, 215], backgroundPadding: [4, 2], fontFamily: "system-ui, sans-serif",
-      fontWeight: 600, pickable: true, onClick: (info) => { if (info.object) openCluster(info.object.id); return true; } };
+      fontWeight: 600 };
     out.push(new deck.TextLayer(text));
     return out;
   }
@@ -86,25 +85,45 @@
       const [vx, vy] = toView(c.x, c.y);
       const sx = (vx - view.target[0]) * scale + w / 2, sy = (vy - view.target[1]) * scale + h / 2;
       const half = (short(c.label).length * 7.6 + 10) / 2;
-      const box = [sx - half, sy - 11, sx + half, sy + 11];
-      if (box[2] < 0 || box[0] > w || box[3] < 0 || box[1] > h) continue;
+      if (sx < 0 || sx > w || sy < 0 || sy > h) continue;
+      // Slide a label that would stick out of the map back inside it.
+      const dx = Math.max(0, 4 + half - sx) + Math.min(0, w - 4 - half - sx);
+      const box = [sx + dx - half, sy - 11, sx + dx + half, sy + 11];
       if (boxes.some((o) => box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3])) continue;
-      boxes.push(box); kept.push(c);
+      boxes.push(box); kept.push({ ...c, dx });
     }
+    labelBoxes = boxes.map((box, i) => ({ box, cluster: kept[i].id }));
     return kept;
   }
 
+  // Hit tests run on the CPU (a pass over ≤ 2 × 100k positions is well under a millisecond):
+  // GPU picking reads pixels back, which software WebGL (no GPU) makes take seconds.
   function pointOf(info) {
-    if (!info || info.index < 0 || !info.layer) return null;
-    if (info.layer.id === "highlights") return info.object ? { id: info.object.id, cluster: info.object.cluster } : null;
-    const set = info.layer.id === "detail" ? detail.points : base.points;
-    return { id: set.ids[info.index], cluster: set.cluster[info.index] };
+    if (!info || !info.coordinate || !view) return null;
+    const [cx, cy] = info.coordinate, r = 7 / Math.pow(2, view.zoom);
+    let best = -1, bestD = r * r, from = null;
+    for (const set of [detail && detail.points, base.points]) {
+      if (!set) continue;
+      const pos = set.attributes.getPosition.value;
+      for (let i = 0; i < set.length; i++) {
+        const dx = pos[2 * i] - cx, dy = pos[2 * i + 1] - cy, d = dx * dx + dy * dy;
+        if (d < bestD) { bestD = d; best = i; from = set; }
+      }
+    }
+    return best < 0 ? null : { id: from.ids[best], cluster: from.cluster[best] };
+  }
+
+  function labelAt(info) {
+    const hit = labelBoxes.find(({ box }) => info.x >= box[0] && info.x <= box[2] && info.y >= box[1] && info.y <= box[3]);
+    return hit ? hit.cluster : null;
   }
 
   function showTip(point, x, y, withLink) {
     tip.hidden = false;
-    tip.style.left = Math.min(x + 12, el.clientWidth - 240) + "px";
-    tip.style.top = Math.max(y - 10, 0) + "px";
+    tip.classList.toggle("pinned", withLink);  // only a tapped tip takes clicks (its link)
+    // Beside the point, never over it: to its right, or to its left near the right edge.
+    tip.style.left = (x + 252 <= el.clientWidth ? x + 12 : Math.max(0, x - 252)) + "px";
+    tip.style.top = Math.min(Math.max(y + 12, 0), Math.max(el.clientHeight - 80, 0)) + "px";
     const fill = (info) => {
       tip.replaceChildren();
       const title = document.createElement("strong");
@@ -135,6 +154,8 @@
   }
 
   function click(info) {
+    const label = labelAt(info);
+    if (label !== null) { openCluster(label); return true; }
     const point = pointOf(info);
     if (!point) return false;
     if (mode === "pick") { openCluster(point.cluster); return true; }
@@ -238,20 +259,32 @@
       initialViewState: { target: [(x0 + x1) / 2, (y0 + y1) / 2, 0], zoom: initialZoom,
                           minZoom: initialZoom - 2, maxZoom: initialZoom + 9 },
       controller: { dragPan: true, scrollZoom: true, touchZoom: true, doubleClickZoom: true, keyboard: true },
-      getCursor: ({ isHovering, isDragging }) => (isDragging ? "grabbing" : isHovering ? "pointer" : "grab"),
+      getCursor: ({ isDragging }) => (isDragging ? "grabbing" : "crosshair"),
       onViewStateChange: onView, layers: layers(),
+      onHover: hover, onClick: click,
       onAfterRender: () => { el.dataset.drawn = "1"; },
     });
     say("");
     if (countEl) countEl.textContent = d.count < d.total ? ` · showing ${d.count.toLocaleString()} of ${d.total.toLocaleString()} (zoom in for more)` : ` · ${d.total.toLocaleString()} papers`;
     // For tests and scripts: where a point is on screen.
     window.paperwireMap = {
-      ids: d.ids, clusters: d.clusters,
+      ids: d.ids, clusters: d.clusters, deck: deckgl,
       screenOf(id) {
         const i = d.ids.indexOf(id);
         if (i < 0) return null;
         const viewport = deckgl.getViewports()[0];
         return viewport ? viewport.project(toView(d.x[i], d.y[i])) : null;
+      },
+      // Points well inside the map and clear of every label: [id, x, y] on the map's canvas.
+      clearPoints() {
+        const viewport = deckgl.getViewports()[0], w = el.clientWidth, h = el.clientHeight, out = [];
+        for (let i = 0; i < d.ids.length; i++) {
+          const [x, y] = viewport.project(toView(d.x[i], d.y[i]));
+          if (x < 20 || y < 20 || x > w - 20 || y > h - 20) continue;
+          if (labelBoxes.some(({ box }) => x > box[0] - 8 && x < box[2] + 8 && y > box[1] - 8 && y < box[3] + 8)) continue;
+          out.push([d.ids[i], x, y]);
+        }
+        return out;
       },
     };
   }
