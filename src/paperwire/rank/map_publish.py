@@ -189,7 +189,12 @@ def _topic_terms(session: Session, paper_ids: list[int]) -> dict[int, list[tuple
     out: dict[int, list[tuple[str, str]]] = {}
     for start in range(0, len(paper_ids), 5000):
         found = topics_of_papers(session, paper_ids[start:start + 5000], limit_per_paper=5)
-        out.update({pid: [(t.slug, t.label) for t in topics] for pid, topics in found.items() if topics})
+        for pid, topics in found.items():
+            # Categories label a cluster only for papers with no keyword or phrase topic:
+            # "Computer Vision (cs.CV)" says less about an island than "3D Gaussian splatting".
+            named = [t for t in topics if t.kind != "category"] or list(topics)
+            if named:
+                out[pid] = [(t.slug, t.label) for t in named]
     return out
 
 

@@ -262,7 +262,7 @@
       getCursor: ({ isDragging }) => (isDragging ? "grabbing" : "crosshair"),
       onViewStateChange: onView, layers: layers(),
       onHover: hover, onClick: click,
-      onAfterRender: () => { el.dataset.drawn = "1"; },
+      onAfterRender: () => { if (!el.dataset.drawn) { el.dataset.drawnAt = String(Math.round(performance.now())); el.dataset.drawn = "1"; } },
     });
     say("");
     if (countEl) countEl.textContent = d.count < d.total ? ` · showing ${d.count.toLocaleString()} of ${d.total.toLocaleString()} (zoom in for more)` : ` · ${d.total.toLocaleString()} papers`;

@@ -126,11 +126,13 @@ def map_cluster(cluster: int = Path(ge=0, le=10_000), limit: int = Query(CLUSTER
 
 
 @router.get("/map", response_class=HTMLResponse)
-def map_page(request: Request, db: Database = Depends(get_db)) -> Response:
+def map_page(request: Request, sample: int = Query(PAGE_SAMPLE, ge=1, le=MAX_SAMPLE),
+             db: Database = Depends(get_db)) -> Response:
+    """The page; ``sample`` is how many points it draws at first (more load as one zooms in)."""
     with db.session() as session:
         generation = latest_map(session)
         size = generation.vectors if generation else 0
-    return render(request, "map.html", has_map=generation is not None, size=size, sample=PAGE_SAMPLE)
+    return render(request, "map.html", has_map=generation is not None, size=size, sample=sample)
 
 
 @router.get("/map/paper/{paper_id}")
