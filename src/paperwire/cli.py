@@ -641,5 +641,15 @@ def demo(
 
 _register_delivery_commands()
 
+
+def _register_topics_commands() -> None:
+    """``paperwire topics rebuild|rising|show`` live in :mod:`paperwire.topics_cli`."""
+    from paperwire.topics_cli import topics_app
+
+    app.add_typer(topics_app, name="topics")
+
+
+_register_topics_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -91,7 +91,10 @@ def load_demo(db: Database, log: Callable[[str], object] = print, *, real_days: 
         embed_paper_ids(db, changed)
     publish_vector_index(db)
     publish_if_enabled(db)
+    from paperwire.rank.topics import build_topics
+
+    topics = build_topics(db)
     publish_map(db)
     community = load_demo_community(db)
     load_demo_library(db)
-    return f"{inserted} new papers, {updated} updated; {community}"
+    return f"{inserted} new papers, {updated} updated; {topics.summary()}; {community}"

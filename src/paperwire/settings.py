@@ -23,6 +23,7 @@ DEFAULT_JOB_INTERVALS: dict[str, float] = {
     "map": 300.0,
     "deliver": 60.0,
     "purge": 3600.0,
+    "topics": 600.0,
 }
 
 
@@ -118,6 +119,10 @@ class Settings(BaseSettings):
     #: Seconds between runs per job kind, e.g. PAPERWIRE_JOB_INTERVALS='{"harvest": 3600}'
     #: (kinds not named keep their defaults: see ``DEFAULT_JOB_INTERVALS``).
     job_intervals: dict[str, float] = {}
+    #: A keyword or phrase becomes a topic when at least this many papers carry it.
+    topics_min_papers: int = 3
+    #: A topic rises only with at least this many papers in the week (twice as many in a month).
+    topics_rising_min_count: int = 3
     #: The map job lays the whole map out again when the papers without a place
     #: are more than this fraction of those already placed (else it places them
     #: beside their neighbours and nothing else moves).

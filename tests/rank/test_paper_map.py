@@ -165,3 +165,20 @@ def test_the_map_job_and_cli(db, monkeypatch):
     result = CliRunner().invoke(app, ["map", "rebuild", "--db", get_settings().database_url])
     assert result.exit_code == 0, result.output
     assert "laid out and published (60 papers" in result.output
+
+
+def test_a_new_topic_index_relabels_the_clusters_without_moving_points(db):
+    from paperwire.rank.topics import build_topics, topics_of_papers
+
+    X, topic = topic_vectors(120)
+    names = ["diffusion models", "graph neural networks", "speech recognition", "protein folding"]
+    ids = add_papers(db, X, 0, keywords=[[names[t]] for t in topic])
+    first = publish_map(db, model=MODEL)
+    build_topics(db)
+    second = publish_map(db, model=MODEL)
+    assert second.built and not second.full and second.placed == 0
+    with db.session() as session:
+        assert np.array_equal(load_points(session, first.generation)[1], load_points(session, second.generation)[1])
+        labels = {c.label for c in load_clusters(session, second.generation)}
+        topic_labels = {t.label for ts in topics_of_papers(session, ids).values() for t in ts}
+    assert topic_labels and labels <= topic_labels

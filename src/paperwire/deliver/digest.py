@@ -7,6 +7,10 @@ of set operations each instead of 10,000 database queries. A digest has up
 to three sections: global trending, the subscriber's followed categories,
 keywords and authors, and "for you" recommendations when a recommender is
 installed. Exclusions (words, authors, categories) apply to every section.
+Below the papers comes a short "Rising this week" list (the topics of
+:func:`paperwire.rank.rising.rising_topics` for the week holding the
+period's last day), unless the subscription's ``topics["rising"]`` is
+false; it never makes an otherwise empty digest worth sending.
 An empty digest is never sent.
 """
 
@@ -25,6 +29,8 @@ from paperwire.deliver.config import delivery_config
 from paperwire.store.models import Paper
 
 _WORD = re.compile(r"[0-9a-z]+")
+#: Rising topics a digest lists.
+RISING_SIZE = 5
 #: Papers submitted in the period considered for followed interests.
 RECENT_POOL = 3000
 TRENDING_POOL = 200
@@ -101,6 +107,23 @@ class DigestItem:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class DigestTopic:
+    """A rising topic as a digest shows it: label, link, numbers and a sparkline."""
+
+    slug: str
+    label: str
+    url: str
+    count: int
+    expected: float
+    score: float
+    sparkline: str
+
+    def as_dict(self) -> dict:
+        return {"slug": self.slug, "label": self.label, "url": self.url, "count": self.count,
+                "expected": round(self.expected, 2), "score": self.score}
+
+
 @dataclass(slots=True)
 class DigestSection:
     key: str  # "trending" | "following" | "for_you"
@@ -114,6 +137,8 @@ class Digest:
     sections: list[DigestSection] = field(default_factory=list)
     subscription_id: int | None = None
     email: str | None = None
+    #: "Rising this week" (empty when the subscriber opted out or nothing rises).
+    rising: list[DigestTopic] = field(default_factory=list)
 
     @property
     def items(self) -> list[DigestItem]:
@@ -129,6 +154,7 @@ class Digest:
             "start": self.period.start.isoformat(), "end": self.period.end.isoformat(),
             "sections": [{"key": s.key, "title": s.title, "papers": [i.as_dict() for i in s.items]}
                          for s in self.sections if s.items],
+            **({"rising": [t.as_dict() for t in self.rising]} if self.rising else {}),
         }
 
 
@@ -166,6 +192,8 @@ class DigestBuilder:
         self._stamps: list[float] = []
         self._by_uid: dict[str, int] = {}
         self._by_id: dict[int, int] = {}
+        #: Rising topics of the period, computed on first use (same for every subscriber).
+        self._rising: list[DigestTopic] | None = None
         self._load()
 
     # -- loading -----------------------------------------------------------
@@ -303,7 +331,23 @@ class DigestBuilder:
                 if index is not None and index not in banned and index not in shown:
                     recommended.append(self._with_reason(index, "recommended for you"))
             digest.sections.append(DigestSection("for_you", "For you", recommended[: self.size]))
+        if topics.get("rising", True) and not digest.is_empty:
+            digest.rising = self.rising()
         return digest
+
+    def rising(self) -> list[DigestTopic]:
+        """The week's rising topics (holding the period's last day), once per builder."""
+        if self._rising is None:
+            from paperwire.deliver.topic_feed import topic_url
+            from paperwire.rank.rising import rising_topics
+            from paperwire.rank.sparkline import sparkline
+
+            self._rising = [
+                DigestTopic(r.topic.slug, r.topic.label, topic_url(r.topic.slug), r.count, r.expected, r.score,
+                            sparkline(r.series))
+                for r in rising_topics(self.session, period="week", end=self.period.end, limit=RISING_SIZE)
+            ]
+        return self._rising
 
     def _with_reason(self, index: int, reason: str) -> DigestItem:
         item = self.items[index]

@@ -96,7 +96,7 @@ def _content_key(digest: Digest) -> tuple:
             for i in section.items
         ))
         for section in digest.sections
-    ))
+    ), tuple(digest.rising))
 
 
 _BODY_CACHE: dict[tuple, tuple[str, str]] = {}
@@ -117,6 +117,7 @@ def _digest_bodies(digest: Digest, base_url: str) -> tuple[str, str]:
             "digest": digest, "sections": [s for s in digest.sections if s.items], "period": digest.period,
             "site_url": base_url, "unsubscribe_url": _UNSUBSCRIBE_MARK,
             "settings_url": f"{base_url}/settings", "subject": digest_subject(digest),
+            "rising": digest.rising,
         }
         bodies = render_template("digest.txt", **context), render_template("digest.html", **context)
         if len(_BODY_CACHE) >= _BODY_CACHE_SIZE:

@@ -55,9 +55,11 @@ def parse_list(value: str | list[str] | None) -> list[str]:
     return out
 
 
-def make_topics(*, trending: bool = True, categories=None, keywords=None, authors=None, for_you: bool = False) -> dict:
+def make_topics(*, trending: bool = True, categories=None, keywords=None, authors=None, for_you: bool = False,
+                rising: bool = True) -> dict:
     return {**default_topics(), "trending": bool(trending), "categories": parse_list(categories),
-            "keywords": parse_list(keywords), "authors": parse_list(authors), "for_you": bool(for_you)}
+            "keywords": parse_list(keywords), "authors": parse_list(authors), "for_you": bool(for_you),
+            "rising": bool(rising)}
 
 
 def make_exclusions(*, words=None, authors=None, categories=None) -> dict:

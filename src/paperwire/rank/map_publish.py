@@ -13,7 +13,8 @@ stored vectors with the newest published map; when they differ it
 then writes it as a new generation (kind ``map``) and publishes it; older
 generations beyond the previous one are deleted. Cluster labels come from
 the topic index (the most distinctive topic among a cluster's papers) and
-fall back to the most distinctive arXiv category while it is empty.
+fall back to the most distinctive arXiv category or source keyword while it
+is empty; a newly published topic index relabels the clusters (points stay).
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def publish_map(db: Database, *, force: bool = False, model: str | None = None) 
             report.busy = True
             return report
         with db.session() as session:
-            marker = embeddings_marker(session, model)
+            marker = f"{embeddings_marker(session, model)}|topics:{_topics_generation(session)}"
             previous = latest_generation(session, MAP, model)
             if previous is not None and previous.marker == marker and not force:
                 report.generation, report.points = previous.id, previous.vectors
@@ -106,7 +107,8 @@ def publish_map(db: Database, *, force: bool = False, model: str | None = None) 
         started = time.perf_counter()
         xy, labels, centres, placed, full = _positions(ids, X, old, force, get_settings().map_relayout_fraction)
         with db.session() as session:
-            rows = _label_clusters(session, ids, labels, centres) if full else _keep_clusters(old[1], labels, centres)
+            relabel = full or previous is None or previous.marker.rsplit("|", 1)[-1] != marker.rsplit("|", 1)[-1]
+            rows = _label_clusters(session, ids, labels, centres) if relabel else _keep_clusters(old[1], labels, centres)
             generation = begin_generation(session, MAP, model, marker, utcnow())
             save_points(session, generation, ids, xy, labels)
             save_clusters(session, generation, rows)
@@ -115,6 +117,16 @@ def publish_map(db: Database, *, force: bool = False, model: str | None = None) 
         _remove_old(db, model)
         report.generation, report.points, report.placed, report.built, report.full = generation, len(ids), placed, True, full
         return report
+
+
+def _topics_generation(session: Session) -> int:
+    """The published topic index the labels come from (0: none): a new one relabels the map."""
+    try:
+        from paperwire.rank.topics import GENERATION_KIND, GENERATION_MODEL
+    except ImportError:
+        return 0
+    row = latest_generation(session, GENERATION_KIND, GENERATION_MODEL)
+    return row.id if row is not None else 0
 
 
 def _positions(ids: np.ndarray, X: np.ndarray, old, force: bool, fraction: float):

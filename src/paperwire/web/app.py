@@ -149,6 +149,9 @@ def create_app(db: Database | None = None) -> FastAPI:
 
     app.include_router(api.router)
     app.include_router(api_foryou.router)
+    from paperwire.web import api_topics
+
+    app.include_router(api_topics.router)
     for module in (daily, papers, search, submit, accounts, users, admin, foryou, library, onboarding, api_docs):
         app.include_router(module.router)
     app.include_router(routes_delivery.router)

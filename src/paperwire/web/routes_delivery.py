@@ -173,6 +173,16 @@ def category_feed_route(request: Request, category: str, fmt: str, db: Database 
     return _feed_response(request, feed, fmt)
 
 
+@router.get("/feeds/topics/rising.{fmt}")
+def rising_topics_feed_route(request: Request, fmt: str, period: str = Query("week", pattern="^(week|month)$"),
+                             db: Database = Depends(get_db)) -> Response:
+    from paperwire.deliver.topic_feed import rising_feed
+
+    with db.session() as session:
+        feed = rising_feed(session, period)
+    return _feed_response(request, feed, fmt)
+
+
 #: A user's private feeds, by URL part: ``/feeds/<part>/{token}.{fmt}``.
 PRIVATE_FEEDS = ("user", "for-you")
 
@@ -237,13 +247,13 @@ def _error(request: Request, message: str, status: int = 422) -> Response:
 @router.post("/settings/digest", dependencies=[Depends(verify_csrf)])
 def save_digest(request: Request, active: str = Form(""), frequency: str = Form("daily"), trending: str = Form(""),
                 for_you: str = Form(""), categories: str = Form(""), keywords: str = Form(""), authors: str = Form(""),
-                exclude_words: str = Form(""), exclude_authors: str = Form(""), exclude_categories: str = Form(""),
+                rising: str = Form(""), exclude_words: str = Form(""), exclude_authors: str = Form(""), exclude_categories: str = Form(""),
                 user: User = Depends(require_user), db: Database = Depends(get_db)) -> Response:
     """Save the account's digest; only for its verified address, and a subscription of
     that address that is not the account's own changes only by the address's confirmation."""
     try:
         topics = subs.make_topics(trending=bool(trending), for_you=bool(for_you), categories=categories,
-                                  keywords=keywords, authors=authors)
+                                  keywords=keywords, authors=authors, rising=bool(rising))
         exclusions = subs.make_exclusions(words=exclude_words, authors=exclude_authors, categories=exclude_categories)
         with db.session() as session:
             fresh = session.get(User, user.id)

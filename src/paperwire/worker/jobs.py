@@ -7,8 +7,9 @@ full speed and the ``embed`` job backfills whatever is missing or stale,
 which is also what makes a process killed mid-import lose nothing — the
 next ``embed`` round finds the papers without vectors. The ``index`` job
 publishes a new vector-index generation whenever the stored vectors
-changed, so no request ever builds one; the ``map`` job likewise places new
-papers on the map of papers (``rank/map_publish.py``).
+changed, so no request ever builds one; the ``topics`` job likewise rebuilds
+the topic index only when the papers' fingerprint changed, and the ``map`` job
+places new papers on the map of papers (``rank/map_publish.py``).
 """
 
 from __future__ import annotations
@@ -107,6 +108,14 @@ def _publish(db: Database) -> JobResult:
                      f"{report.summary()}; {lexical.summary()}")
 
 
+def _topics(db: Database) -> JobResult:
+    """Rebuild the topic index when the papers' fingerprint moved (see ``rank.topics``)."""
+    from paperwire.rank.topics import build_topics
+
+    report = build_topics(db, log=_say("topics"))
+    return JobResult(report.papers if report.built else 0, report.summary())
+
+
 def _map(db: Database) -> JobResult:
     """Place new papers on the map (or lay it out again) once their vectors are stored."""
     from paperwire.rank.map_publish import publish_map
@@ -156,6 +165,7 @@ def scheduled_jobs(settings: Settings) -> list[Job]:
         Job("harvest-queue", "harvest-queue", _harvest_queue(settings)),
         Job("embed", "embed", _embed),
         Job("index", "index", _publish),
+        Job("topics", "topics", _topics),
         Job("map", "map", _map, state_key=f"map:{settings.embedder}"),
         Job("deliver", "deliver", _deliver),
         Job("purge", "purge", _purge),
