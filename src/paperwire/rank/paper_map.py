@@ -85,7 +85,7 @@ def layout(X: np.ndarray, *, n_jobs: int = 1) -> np.ndarray:
 
 
 def place_new(placed_X: np.ndarray, placed_xy: np.ndarray, new_X: np.ndarray, *,
-              k: int = PLACE_NEIGHBOURS, chunk: int = 512) -> np.ndarray:
+              k: int = PLACE_NEIGHBOURS, chunk: int = 128) -> np.ndarray:
     """Map positions for ``new_X`` from their nearest already-placed papers; old points do not move."""
     if not len(new_X):
         return np.zeros((0, 2))
