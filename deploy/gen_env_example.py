@@ -80,7 +80,9 @@ MEANING: dict[str, tuple[str, str]] = {
                      "/demo/mailbox). Leave unset in production"),
     "harvest_hf_daily": ("Worker", "Harvest Hugging Face Daily Papers lists from `PAPERWIRE_HF_BASE_URL` on schedule"),
     "job_intervals": ("Worker", "Seconds between runs per job kind, a JSON object overriding the defaults "
-                      "(harvest 21600, harvest-queue 900, embed 60, index 60, topics 600, deliver 60, purge 3600)"),
+                      "(harvest 21600, harvest-queue 900, embed 60, index 60, topics 600, map 300, deliver 60, purge 3600)"),
+    "map_relayout_fraction": ("Worker", "The map job lays the whole map of papers out again when the papers without "
+                              "a place exceed this fraction of those placed (else it places them beside their neighbours)"),
     "topics_min_papers": ("Topics", "A keyword or phrase becomes a topic when at least this many papers carry it"),
     "topics_rising_min_count": ("Topics", "Papers a topic needs in a week to rise (twice as many in a month)"),
     "log_format": ("Worker", "Log lines of the worker: `text` or `json` (one object per line)"),

@@ -437,6 +437,24 @@ def index_rebuild(
         embed(rebuild=True, db=db)
 
 
+map_app = typer.Typer(help="The 2D map of papers (laid out by the worker's map job).", no_args_is_help=True)
+app.add_typer(map_app, name="map")
+
+
+@map_app.command("rebuild")
+def map_rebuild(
+    incremental: Annotated[bool, typer.Option("--incremental", help="Only place papers that have no place yet (what the worker does).")] = False,
+    db: DbOption = None,
+) -> None:
+    """Lay the map of papers out again from the stored vectors of the default model."""
+    from paperwire.rank.map_publish import publish_map
+
+    report = publish_map(_open(db), force=not incremental)
+    console.print(escape(report.summary()))
+    if report.busy:
+        raise typer.Exit(1)
+
+
 @app.command()
 def embed(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed everything and rebuild the vector index.")] = False,

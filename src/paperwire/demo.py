@@ -29,6 +29,7 @@ from paperwire.index.publish import publish_vector_index
 from paperwire.index.publish_lexical import publish_if_enabled
 from paperwire.index.vectors import embed_paper_ids
 from paperwire.rank.demo_library import load_demo_library
+from paperwire.rank.map_publish import publish_map
 from paperwire.sources.formats import read_path
 from paperwire.sources.importer import import_items
 from paperwire.store.db import Database
@@ -93,6 +94,7 @@ def load_demo(db: Database, log: Callable[[str], object] = print, *, real_days: 
     from paperwire.rank.topics import build_topics
 
     topics = build_topics(db)
+    publish_map(db)
     community = load_demo_community(db)
     load_demo_library(db)
     return f"{inserted} new papers, {updated} updated; {topics.summary()}; {community}"

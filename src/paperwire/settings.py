@@ -20,6 +20,7 @@ DEFAULT_JOB_INTERVALS: dict[str, float] = {
     "harvest-queue": 900.0,
     "embed": 60.0,
     "index": 60.0,
+    "map": 300.0,
     "deliver": 60.0,
     "purge": 3600.0,
     "topics": 600.0,
@@ -122,6 +123,10 @@ class Settings(BaseSettings):
     topics_min_papers: int = 3
     #: A topic rises only with at least this many papers in the week (twice as many in a month).
     topics_rising_min_count: int = 3
+    #: The map job lays the whole map out again when the papers without a place
+    #: are more than this fraction of those already placed (else it places them
+    #: beside their neighbours and nothing else moves).
+    map_relayout_fraction: float = 0.25
     #: Worker logs: "text" (one line per event) or "json" (one JSON object per line).
     log_format: str = "text"
     log_level: str = "INFO"

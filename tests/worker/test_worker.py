@@ -74,7 +74,7 @@ def _outcomes(entries) -> dict[str, str]:
 def test_one_round_harvests_embeds_publishes_and_schedules_the_next(db, scheduled):
     entries = run_due(db)
     outcomes = _outcomes(entries)
-    assert outcomes == {name: "ok" for name in ("harvest:oai:cs", "harvest-queue", "embed", "index", "topics", "deliver", "purge")}
+    assert outcomes == {name: "ok" for name in ("harvest:oai:cs", "harvest-queue", "embed", "index", "topics", "map", "deliver", "purge")}
     assert {e.job: e.records for e in entries}["harvest:oai:cs"] == 5
     assert {e.job: e.records for e in entries}["embed"] == 5
     hits = search(db, "graph neural networks", mode="semantic", limit=5)
@@ -105,7 +105,7 @@ def test_two_workers_side_by_side_run_each_job_once(db, scheduled, db_url):
     with db.session() as session:
         runs = {row.name: row.runs for row in session.scalars(select(JobRun))}
         assert count_papers(session) == 5
-    assert runs == {name: 1 for name in ("harvest:oai:cs", "harvest-queue", "embed", "index", "topics", "deliver", "purge")}
+    assert runs == {name: 1 for name in ("harvest:oai:cs", "harvest-queue", "embed", "index", "topics", "map", "deliver", "purge")}
     ran = [e.job for entries in results for e in entries if e.outcome == "ok"]
     assert sorted(ran) == sorted(runs)  # every job ran in exactly one of the two workers
 

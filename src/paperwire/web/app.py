@@ -159,6 +159,10 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.include_router(account_email.router)
     app.include_router(topics.router)
     app.include_router(trends.router)
+    from paperwire.web.views import map as map_view
+
+    app.include_router(map_view.router)
+    app.include_router(map_view.api_router)
     from paperwire.web.views import demo_mailbox
 
     app.include_router(demo_mailbox.router)  # 404 unless $PAPERWIRE_DEMO_MAILBOX is set (paperwire demo)

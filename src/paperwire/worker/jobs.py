@@ -8,7 +8,8 @@ which is also what makes a process killed mid-import lose nothing — the
 next ``embed`` round finds the papers without vectors. The ``index`` job
 publishes a new vector-index generation whenever the stored vectors
 changed, so no request ever builds one; the ``topics`` job likewise rebuilds
-the topic index only when the papers' fingerprint changed.
+the topic index only when the papers' fingerprint changed, and the ``map`` job
+places new papers on the map of papers (``rank/map_publish.py``).
 """
 
 from __future__ import annotations
@@ -115,6 +116,14 @@ def _topics(db: Database) -> JobResult:
     return JobResult(report.papers if report.built else 0, report.summary())
 
 
+def _map(db: Database) -> JobResult:
+    """Place new papers on the map (or lay it out again) once their vectors are stored."""
+    from paperwire.rank.map_publish import publish_map
+
+    report = publish_map(db)
+    return JobResult(report.placed if not report.full else report.points if report.built else 0, report.summary())
+
+
 def _deliver(db: Database) -> JobResult:
     from paperwire.deliver.worker import run_once
 
@@ -157,6 +166,7 @@ def scheduled_jobs(settings: Settings) -> list[Job]:
         Job("embed", "embed", _embed),
         Job("index", "index", _publish),
         Job("topics", "topics", _topics),
+        Job("map", "map", _map, state_key=f"map:{settings.embedder}"),
         Job("deliver", "deliver", _deliver),
         Job("purge", "purge", _purge),
     ]

@@ -5,7 +5,8 @@ arXiv groups it, with paper counts where the catalogue has papers; step 2
 shows well-liked and recent papers of the chosen categories to tick. Chosen
 categories become follows, ticked papers go to the "Saved" collection; both
 train the user's model at once. A library file can be imported instead
-(``/library``).
+(``/library``), or seed papers picked on the map of papers (``?from=map``:
+click a cluster, tick its top papers).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from paperwire.store.community import Vote
 from paperwire.store.db import Database
 from paperwire.store.library import LibraryError, follow, save_paper
 from paperwire.store.models import Paper
+from paperwire.store.paper_map import latest_map
 from paperwire.taxonomy import choosable, taxonomy
 from paperwire.web.deps import get_db, render, require_user, verify_csrf
+from paperwire.web.views.map import PAGE_SAMPLE
 
 router = APIRouter(include_in_schema=False)
 SEEDS_PER_CATEGORY = 8
@@ -68,14 +71,17 @@ def seed_papers(session, categories: list[str]) -> list[Paper]:
 
 
 @router.get("/onboarding", response_class=HTMLResponse)
-def onboarding(request: Request, cat: list[str] = Query([]), user=Depends(require_user),
-               db: Database = Depends(get_db)) -> Response:
+def onboarding(request: Request, cat: list[str] = Query([]), source: str = Query("", alias="from", max_length=20),
+               user=Depends(require_user), db: Database = Depends(get_db)) -> Response:
     names = choosable()
     chosen = list(dict.fromkeys(c for c in cat if c in names))[:MAX_CATEGORIES]
     with db.session() as session:
-        groups = [] if chosen else taxonomy_choices(session)
+        has_map = latest_map(session) is not None
+        from_map = source == "map" and has_map and not chosen
+        groups = [] if chosen or from_map else taxonomy_choices(session)
         seeds = seed_papers(session, chosen) if chosen else []
-    return render(request, "onboarding.html", groups=groups, chosen=chosen, seeds=seeds, error=None)
+    return render(request, "onboarding.html", groups=groups, chosen=chosen, seeds=seeds, error=None,
+                  has_map=has_map, from_map=from_map, sample=PAGE_SAMPLE)
 
 
 @router.post("/onboarding", dependencies=[Depends(verify_csrf)])
