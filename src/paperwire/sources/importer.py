@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from paperwire.records import InvalidRecord, PaperRecord, normalise_record
+from paperwire.records import MAX_TITLE, InvalidRecord, PaperRecord, clean_text
 from paperwire.store.db import Database
 from paperwire.store.models import ImportProgress
 from paperwire.store.papers import UpsertResult, upsert_papers, utcnow
@@ -110,7 +110,8 @@ def import_items(
             if isinstance(item, InvalidRecord):
                 reject(item)
                 continue
-            if not normalise_record(item).title.strip():
+            # The title as the store will clean it (upsert_papers normalises each record once).
+            if not clean_text(item.title or "", MAX_TITLE).strip():
                 reject(InvalidRecord(item.origin or f"record {position}", "empty title (after removing control characters)"))
                 continue
             report.read += 1
