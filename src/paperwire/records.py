@@ -158,15 +158,14 @@ def _is_plain_names(value) -> bool:
     """
     if type(value) is not list or len(value) > MAX_AUTHORS:
         return False
-    parts: list[str] = []
-    for entry in value:
-        if type(entry) is not dict or len(entry) > 50:
-            return False
-        parts.extend(entry)
-        parts.extend(entry.values())
-    if not all(type(p) is str and len(p) <= MAX_NAME for p in parts):
+    try:
+        strings = [text for entry in value for pair in entry.items() for text in pair]
+        joined = "".join(strings)  # TypeError unless every key and value is a str
+    except (AttributeError, TypeError):
         return False
-    return is_plain_text("".join(parts))
+    if value and max(map(len, value)) > 50 or strings and max(map(len, strings)) > MAX_NAME:
+        return False
+    return all(type(entry) is dict for entry in value) and is_plain_text(joined)
 
 
 def _clean_json(value, depth: int = 0):
