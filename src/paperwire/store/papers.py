@@ -6,6 +6,12 @@ idempotent (re-importing changes nothing), lets newer arXiv versions replace
 older ones, never lets a thinner source (a Daily-Papers page with a cut-off
 abstract) overwrite richer metadata, and merges a title-derived paper into
 its arXiv id once that id becomes known.
+
+The same function serves a one-paper submission and a 2.8M-record snapshot:
+per batch it reads the stored rows it may merge into with a few indexed
+lookups and writes new rows through :mod:`paperwire.store.paper_rows`
+(executemany on SQLite, COPY on PostgreSQL), so there is no second, bulk-only
+write path that could behave differently.
 """
 
 from __future__ import annotations
