@@ -2,10 +2,16 @@
 
 Uses the real pipeline (``read_path`` + ``import_items``, no embeddings) and
 prints papers/s, peak RSS and RSS sampled over time, to show that memory
-stays flat however large the file is.
+stays flat however large the file is. In the same process (first, so its
+memory does not hide ours) it runs the *baseline*: the same JSON lines parsed
+with orjson and written with one bare ``executemany`` per batch into a table
+with the papers' main text columns and a unique id, no normalisation, no
+merge, no other index — the floor a Python importer can reach on this machine.
 
     python bench/import_throughput.py /tmp/corpus-100k.jsonl.gz --db /tmp/bench-100k.db
-    python bench/import_throughput.py FILE --db DB --no-fts-triggers   # bulk mode, then one rebuild
+    python bench/import_throughput.py FILE --db DB --bulk             # as `paperwire import --bulk`
+    python bench/import_throughput.py FILE --db DB --drop-db-fts      # schema without the in-database
+        # full-text index (FTS5 triggers / PostgreSQL search_vector), as after migration 0014
     python bench/import_throughput.py FILE --db postgresql+psycopg://user@host/db   # an empty PG database
     python bench/import_throughput.py FILE --backend postgres --pgdata /tmp/pw-bench-pg  # local pgserver, kept
 """
@@ -14,14 +20,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import resource
 import sys
 import time
 from pathlib import Path
 
+import orjson
+from sqlalchemy import text
+
 from paperwire.index.lexical import bulk_loading
 from paperwire.sources.formats import read_path
 from paperwire.sources.importer import import_items
+from paperwire.sources.textfile import iter_lines
 from paperwire.store.db import open_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,6 +53,10 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def load() -> str:
+    return "load %.2f %.2f %.2f" % os.getloadavg()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path)
@@ -50,39 +65,107 @@ def main(argv: list[str] | None = None) -> None:
                         help="postgres without --db: start a local PostgreSQL in --pgdata")
     parser.add_argument("--pgdata", type=Path, default=Path("/tmp/paperwire-bench-pg"),
                         help="data folder of the local PostgreSQL (kept for search_latency.py)")
-    parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument("--no-fts-triggers", action="store_true",
-                        help="drop the FTS5 triggers while importing and rebuild the index once at the end")
+    parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--bulk", "--no-fts-triggers", dest="bulk", action="store_true",
+                        help="as `import --bulk`: drop the FTS5 triggers while importing, rebuild the index once at the end")
+    parser.add_argument("--drop-db-fts", action="store_true",
+                        help="drop the in-database full-text index first (FTS5 triggers, PostgreSQL search_vector)")
+    parser.add_argument("--limit", type=int, default=0, help="import only the first N records (0: all)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the bare orjson+executemany baseline")
     args = parser.parse_args(argv)
     with bench_database(parser, args, fresh=True) as (url, size_of):
         run(args, url, size_of)
 
 
+def limited(items, limit: int):
+    for number, item in enumerate(items, start=1):
+        if limit and number > limit:
+            return
+        yield item
+
+
+def baseline(db, path: Path, batch_size: int, limit: int) -> tuple[int, float]:
+    """orjson + one executemany per batch: the floor (see the module docstring)."""
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS baseline_papers"))
+        key = "INTEGER PRIMARY KEY" if db.dialect == "sqlite" else "BIGSERIAL PRIMARY KEY"
+        conn.execute(text(
+            f"CREATE TABLE baseline_papers (id {key}, uid VARCHAR(64) UNIQUE NOT NULL, "
+            "title TEXT, abstract TEXT, authors TEXT, categories TEXT, versions TEXT, updated TEXT)"
+        ))
+    sql = "INSERT INTO baseline_papers (uid, title, abstract, authors, categories, versions, updated) VALUES "
+    sql += "(?, ?, ?, ?, ?, ?, ?)" if db.dialect == "sqlite" else "(%s, %s, %s, %s, %s, %s, %s)"
+    started, cpu = time.perf_counter(), time.process_time()
+    count, rows = 0, []
+
+    def flush() -> None:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(sql, rows)
+        rows.clear()
+
+    for _number, line in iter_lines(path):
+        data = orjson.loads(line)
+        rows.append((data["id"], data["title"], data["abstract"], data["authors"], data["categories"],
+                     orjson.dumps(data["versions"]).decode(), data["update_date"]))
+        count += 1
+        if len(rows) >= batch_size:
+            flush()
+        if limit and count >= limit:
+            break
+    if rows:
+        flush()
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE baseline_papers"))
+    return count, elapsed, cpu
+
+
+def drop_db_fts(db) -> None:
+    """What migration 0014 (helper tantivy-default) removes, dropped here by SQL."""
+    with db.engine.begin() as conn:
+        if db.dialect == "sqlite":
+            for (name,) in conn.execute(text(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'papers_fts_%'"
+            )).all():
+                conn.execute(text(f'DROP TRIGGER "{name}"'))
+        else:
+            conn.execute(text("ALTER TABLE papers DROP COLUMN IF EXISTS search_vector"))
+
+
 def run(args, url: str, size_of) -> None:
     db = open_database(url)
+    print(f"database: {db.dialect}  corpus: {args.corpus}  batch: {args.batch_size:,}  {load()} (start)")
+    if not args.no_baseline:
+        count, elapsed, cpu = baseline(db, args.corpus, args.batch_size, args.limit)
+        print(f"baseline orjson+executemany: {count:,} in {elapsed:.1f} s = {count / elapsed:,.0f} papers/s "
+              f"(CPU {cpu:.1f} s = {count / cpu:,.0f}/CPU-s)  RSS {rss_mb():.0f} MiB  {load()}")
+    if args.drop_db_fts:
+        drop_db_fts(db)
     samples: list[tuple[float, int, float]] = []
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
 
     def on_progress(read: int, _result) -> None:
-        if read % 20_000 < args.batch_size:
-            elapsed = time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        if not samples or read - samples[-1][1] >= max(args.batch_size, 50_000):
             samples.append((elapsed, read, rss_mb()))
-            print(f"\r{read:,} papers  {read / elapsed:,.0f}/s  RSS {rss_mb():.0f} MiB", end="", file=sys.stderr)
+        print(f"\r{read:,} papers  {read / elapsed:,.0f}/s  RSS {rss_mb():.0f} MiB", end="", file=sys.stderr)
 
-    with bulk_loading(db) if args.no_fts_triggers else contextlib.nullcontext():
-        report = import_items(db, read_path(args.corpus, "kaggle"), batch_size=args.batch_size,
-                              on_progress=on_progress)
-        import_s = time.perf_counter() - started
+    with bulk_loading(db) if args.bulk else contextlib.nullcontext():
+        report = import_items(db, limited(read_path(args.corpus, "kaggle"), args.limit),
+                              batch_size=args.batch_size, on_progress=on_progress)
+        import_s, import_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     rebuild_s = time.perf_counter() - started - import_s
     total_s = import_s + rebuild_s
     size_mb = size_of(db)
     db.close()
     print(file=sys.stderr)
-    print(f"database: {db.dialect}  corpus: {args.corpus}  papers: {report.result.inserted:,} new, "
-          f"{report.invalid} invalid")
-    print(f"FTS triggers during import: {'no (rebuilt after)' if args.no_fts_triggers else 'yes'}")
-    print(f"import: {import_s:.1f} s = {report.read / import_s:,.0f} papers/s")
-    if args.no_fts_triggers:
+    print(f"papers: {report.result.inserted:,} new, {report.invalid} invalid")
+    fts = "dropped (schema as after 0014)" if args.drop_db_fts else (
+        "triggers dropped, rebuilt after (--bulk)" if args.bulk else "kept in step (triggers/generated column)")
+    print(f"in-database full-text index: {fts}")
+    print(f"import: {import_s:.1f} s = {report.read / import_s:,.0f} papers/s "
+          f"(CPU {import_cpu:.1f} s = {report.read / import_cpu:,.0f}/CPU-s)  {load()}")
+    if args.bulk and not args.drop_db_fts:
         print(f"index rebuild: {rebuild_s:.1f} s; overall {report.read / total_s:,.0f} papers/s")
     print(f"peak RSS: {peak_rss_mb():.0f} MiB; database size: {size_mb:,.0f} MiB")
     print("RSS over time (s, papers, MiB): " + ", ".join(f"({t:.0f}, {n:,}, {m:.0f})" for t, n, m in samples))

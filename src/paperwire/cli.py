@@ -149,7 +149,8 @@ def import_(
 
             try:
                 report = import_items(
-                    database, items, batch_size=batch_size or settings.import_batch_size,
+                    database, items,
+                    batch_size=batch_size or (settings.import_bulk_batch_size if bulk else settings.import_batch_size),
                     skip_invalid=skip_invalid, resume_key=progress_key(path, fmt),
                     on_progress=on_progress, on_changed=on_changed,
                 )

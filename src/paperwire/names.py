@@ -21,9 +21,17 @@ _GROUP = re.compile(r"\b(collaboration|consortium|team|group|project|initiative|
 
 def name_parts(family: str | None, given: str | None = None, suffix: str | None = None) -> dict:
     """One ``author_names`` entry from parts a source gave (empty parts left out)."""
-    family, given, suffix = (" ".join((part or "").split()) for part in (family, given, suffix))
-    entry = {"name": " ".join(p for p in (given, family, suffix) if p)}
-    entry.update({k: v for k, v in (("family", family), ("given", given), ("suffix", suffix)) if v})
+    # Written out rather than looped: bulk imports call this for every author.
+    family = " ".join(family.split()) if family else ""
+    given = " ".join(given.split()) if given else ""
+    suffix = " ".join(suffix.split()) if suffix else ""
+    entry = {"name": " ".join([p for p in (given, family, suffix) if p])}
+    if family:
+        entry["family"] = family
+    if given:
+        entry["given"] = given
+    if suffix:
+        entry["suffix"] = suffix
     return entry
 
 

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     home: Path | None = None
     #: Rows per transaction when importing.
     import_batch_size: int = 1000
+    #: Rows per transaction for ``paperwire import --bulk`` (single writer).
+    import_bulk_batch_size: int = 10_000
     #: Longest line an importer reads (bytes); a longer one is a clear error,
     #: so one 50 MB abstract cannot cost a gigabyte of memory.
     import_max_line_bytes: int = 8 * 1024 * 1024

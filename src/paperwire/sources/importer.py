@@ -12,16 +12,18 @@ upsert is idempotent, re-running a finished import is harmless too.
 
 from __future__ import annotations
 
+import gc
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from paperwire.records import InvalidRecord, PaperRecord, normalise_record
+from paperwire.records import MAX_TITLE, InvalidRecord, PaperRecord, clean_text
 from paperwire.store.db import Database
 from paperwire.store.models import ImportProgress
 from paperwire.store.papers import UpsertResult, upsert_papers, utcnow
@@ -80,6 +82,31 @@ def import_items(
     on_changed: ChangedCallback | None = None,
 ) -> ImportReport:
     """Write ``items`` to the store in batches (see the module docstring)."""
+    with _collector_paused():
+        return _import_items(db, items, batch_size, skip_invalid, resume_key, on_progress, on_changed)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the length of an import.
+
+    A 10,000-record batch is some 300,000 live containers (records, row
+    dicts, tuples), and every automatic collection walks them: about a third
+    of the import's CPU. Nothing in a batch forms reference cycles, so
+    reference counting frees each batch as before; what the database layer
+    leaves in cycles is collected per batch (young generation, cheap) by
+    ``flush``. The previous state is restored at the end.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _import_items(db, items, batch_size, skip_invalid, resume_key, on_progress, on_changed) -> ImportReport:
     report = ImportReport()
     start = _resume_point(db, resume_key)
     report.skipped_resumed = start
@@ -93,6 +120,7 @@ def import_items(
         result.changed_ids = []  # counts only: a 2.8M-record import must not grow
         report.result.add(result)
         batch.clear()
+        gc.collect(0)
         if on_progress:
             on_progress(report.read, report.result)
 
@@ -110,7 +138,8 @@ def import_items(
             if isinstance(item, InvalidRecord):
                 reject(item)
                 continue
-            if not normalise_record(item).title.strip():
+            # The title as the store will clean it (upsert_papers normalises each record once).
+            if not clean_text(item.title or "", MAX_TITLE).strip():
                 reject(InvalidRecord(item.origin or f"record {position}", "empty title (after removing control characters)"))
                 continue
             report.read += 1

@@ -1,7 +1,7 @@
 """Reader for the Kaggle arXiv metadata snapshot (JSON lines, optionally gzipped).
 
 The full snapshot holds about 2.8 million records, so the per-line work is
-kept to one ``json.loads`` plus plain string operations: dates are split by
+kept to one orjson parse plus plain string operations: dates are split by
 hand instead of going through ``email.utils`` or ``strptime``, and no regular
 expression runs except the one that validates the arXiv id.
 """
@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+
+import orjson
 
 from paperwire.ids import InvalidArxivId, parse_arxiv_id
 from paperwire.names import name_parts
@@ -52,10 +54,11 @@ def _authors(record: dict) -> tuple[list[str], list[dict] | None]:
         for entry in parsed:
             # [last, first, suffix, affiliation...] -> "First Last Suffix"
             last, first, suffix = (list(entry[:3]) + ["", "", ""])[:3]
-            name = " ".join(f"{first or ''} {last or ''} {suffix or ''}".split())
-            if name:
-                names.append(name)
-                parts.append(name_parts(last, first, suffix))
+            if last or first or suffix:
+                part = name_parts(last, first, suffix)
+                if part["name"]:
+                    names.append(part["name"])
+                    parts.append(part)
         if names:
             return names, parts
     return split_author_string(record.get("authors") or ""), None
@@ -127,22 +130,33 @@ def read_kaggle(path: Path, **_options) -> Iterator[PaperRecord | InvalidRecord]
     ``title``, or has an id/date that does not parse becomes an
     :class:`InvalidRecord` naming ``file:line``; reading goes on after it.
     """
-    loads = json.loads
     for number, line in iter_lines(path):
         if not line or line.isspace():
             continue
         origin = f"{path}:{number}"
         try:
-            data = loads(line)
-        except ValueError as exc:
-            yield InvalidRecord(origin, f"not valid JSON ({exc.msg} at column {exc.colno})")
-            continue
-        if not isinstance(data, dict):
-            yield InvalidRecord(origin, f"expected a JSON object, got {type(data).__name__}")
-            continue
-        try:
-            yield record_from_json(data, origin)
-        except InvalidArxivId as exc:
-            yield InvalidRecord(origin, str(exc))
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-            yield InvalidRecord(origin, f"bad record: {exc}")
+            yield record_from_json(orjson.loads(line), origin)
+        except _RECORD_ERRORS:
+            # orjson and the standard library differ at the edges (NaN, lone
+            # surrogates, integers past 64 bits, which orjson reads as floats and
+            # every field then rejects): json.loads decides, as before.
+            yield _exact_record(line, origin)
+
+
+_RECORD_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError)
+
+
+def _exact_record(line: str, origin: str) -> PaperRecord | InvalidRecord:
+    """The record (or the error naming ``file:line``) as ``json.loads`` reads the line."""
+    try:
+        data = json.loads(line)
+    except ValueError as exc:
+        return InvalidRecord(origin, f"not valid JSON ({exc.msg} at column {exc.colno})")
+    if not isinstance(data, dict):
+        return InvalidRecord(origin, f"expected a JSON object, got {type(data).__name__}")
+    try:
+        return record_from_json(data, origin)
+    except InvalidArxivId as exc:
+        return InvalidRecord(origin, str(exc))
+    except _RECORD_ERRORS as exc:
+        return InvalidRecord(origin, f"bad record: {exc}")

@@ -6,6 +6,12 @@ idempotent (re-importing changes nothing), lets newer arXiv versions replace
 older ones, never lets a thinner source (a Daily-Papers page with a cut-off
 abstract) overwrite richer metadata, and merges a title-derived paper into
 its arXiv id once that id becomes known.
+
+The same function serves a one-paper submission and a 2.8M-record snapshot:
+per batch it reads the stored rows it may merge into with a few indexed
+lookups and writes new rows through :mod:`paperwire.store.paper_rows`
+(executemany on SQLite, COPY on PostgreSQL), so there is no second, bulk-only
+write path that could behave differently.
 """
 
 from __future__ import annotations
@@ -14,12 +20,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from paperwire.ids import derived_paper_id, title_key
-from paperwire.records import PaperRecord, normalise_record
+from paperwire.records import PaperRecord, content_hash, is_plain_text, normalise_record
 from paperwire.store.models import FeaturedPaper, Paper
+from paperwire.store.paper_rows import insert_new_papers, select_rows
 
 _PAPERS = Paper.__table__
 #: Columns an update may fill; identity columns are handled separately.
@@ -66,11 +73,22 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def _single_spaced(text: str) -> str:
+    """``text`` on one line with single spaces; most already is (checked in C, no split)."""
+    if is_plain_text(text) and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
+
+
+def _version_number(version) -> int:
+    return version.version
+
+
 def _row_values(record: PaperRecord) -> dict:
     """Column values a record provides (empty values are left out)."""
     values: dict = {
-        "title": " ".join(record.title.split()),
-        "abstract": " ".join(record.abstract.split()),
+        "title": _single_spaced(record.title),
+        "abstract": _single_spaced(record.abstract),
         "authors": list(record.authors),
         "authors_text": ", ".join(record.authors),
         "author_count": record.author_count or (len(record.authors) or None),
@@ -78,10 +96,10 @@ def _row_values(record: PaperRecord) -> dict:
         "primary_category": record.categories[0] if record.categories else None,
         "submitted_at": record.submitted,
         "updated_at": record.updated,
-        "latest_version": record.latest_version,
+        "latest_version": max([v.version for v in record.versions]) if record.versions else None,
         "versions": [
             {"version": v.version, "created": v.created.isoformat() if v.created else None}
-            for v in sorted(record.versions, key=lambda v: v.version)
+            for v in sorted(record.versions, key=_version_number)
         ],
         "doi": record.doi,
         "journal_ref": record.journal_ref,
@@ -89,13 +107,12 @@ def _row_values(record: PaperRecord) -> dict:
         "license": record.license,
         **{column: getattr(record, column) for column in _SOURCE_COLUMNS},
     }
-    return {k: v for k, v in values.items() if v not in (None, "", [], {})}
+    # ``v or``: most values are non-empty, which spares the four comparisons.
+    return {k: v for k, v in values.items() if v or v not in (None, "", [], {})}
 
 
 def _content_hash(values: dict) -> str:
-    return PaperRecord(
-        title=values.get("title", ""), abstract=values.get("abstract", ""), authors=values.get("authors", [])
-    ).content_hash()
+    return content_hash(values.get("title", ""), values.get("abstract", ""), values.get("authors", []))
 
 
 def _is_current(existing: dict, record: PaperRecord) -> bool:
@@ -146,6 +163,16 @@ def _dedupe(records: Sequence[PaperRecord]) -> list[PaperRecord]:
     return list(chosen.values())
 
 
+def _existing_rows(session: Session, uids: list[str], keys: list[str]) -> list[dict]:
+    """Stored rows with one of ``uids`` or title keys: indexed lookups, a few per batch."""
+    connection = session.connection()
+    rows: dict[int, dict] = {}
+    for column, values in (("uid", uids), ("title_key", keys)):
+        for row in select_rows(connection, column, values):
+            rows.setdefault(row["id"], row)
+    return list(rows.values())
+
+
 def upsert_papers(session: Session, records: Iterable[PaperRecord]) -> UpsertResult:
     """Insert or update a batch of records in the current transaction."""
     batch = _dedupe([r for r in map(normalise_record, records) if r.title.strip()])
@@ -156,10 +183,7 @@ def upsert_papers(session: Session, records: Iterable[PaperRecord]) -> UpsertRes
     keys_in_order = [title_key(r.title) for r in batch]
     keys = set(keys_in_order)
     uids = {r.arxiv_id for r in batch if r.arxiv_id}
-    rows = session.execute(
-        select(_PAPERS).where((_PAPERS.c.uid.in_(uids)) | (_PAPERS.c.title_key.in_(keys)))
-    ).mappings().all()
-    by_uid = {row["uid"]: dict(row) for row in rows}
+    by_uid = {row["uid"]: row for row in _existing_rows(session, sorted(uids), sorted(keys))}
     by_key: dict[str, dict] = {}
     for row in by_uid.values():
         # Prefer the row with a real arXiv id when a title occurs twice.
@@ -214,10 +238,7 @@ def upsert_papers(session: Session, records: Iterable[PaperRecord]) -> UpsertRes
         featured.append((existing, record))
 
     if inserts:
-        # One executemany of identically-shaped rows: the fast path on every
-        # driver (RETURNING would cost one statement per row on SQLite).
-        session.execute(insert(_PAPERS), inserts)
-        new_ids = dict(session.execute(select(Paper.uid, Paper.id).where(Paper.uid.in_([r["uid"] for r in inserts]))).all())
+        new_ids = insert_new_papers(session, inserts)
         result.changed_ids.extend(new_ids[r["uid"]] for r in inserts)
         result.inserted = len(inserts)
     if updates:
