@@ -147,3 +147,17 @@ def test_cli_search_and_similar_print_the_coverage_on_stderr(partly_embedded):
     assert result.exit_code == 0 and COVERAGE in " ".join(result.stderr.split())
     pending = runner.invoke(app, ["similar", "2501.00001"])
     assert pending.exit_code == 1 and "has not been embedded yet" in pending.output
+
+
+def test_coverage_follows_new_papers_and_new_generations(partly_embedded):
+    """The paper count is advanced by the new ids only; a new generation recounts."""
+    db = partly_embedded
+    first = vectors.semantic_coverage(db)
+    assert (first.embedded, first.papers, first.complete) == (200, 205, False)
+    with db.session() as session:
+        upsert_papers(session, [PaperRecord(title="Later still", abstract="More.", arxiv_id="2503.00001",
+                                            source="test")])
+    assert (vectors.semantic_coverage(db).embedded, vectors.semantic_coverage(db).papers) == (200, 206)
+    backfill(db)
+    done = vectors.semantic_coverage(db)
+    assert (done.embedded, done.papers, done.notice()) == (206, 206, None)
