@@ -22,7 +22,10 @@ short query, the search path) with the packaged default embedder.
     PYTHONPATH=src python bench/embed_scaling.py --configs workers1,workers2 --papers 2000
 
 The machine's load average is printed before and after: on a shared machine the
-figures are only comparable within one run.
+wall-clock figures are only comparable within one run. "Per CPU-second" divides
+by the CPU time the driver and its worker processes actually got (not counted
+for Ray, whose workers are not this process's children), which is the rate per
+core an idle machine would show, give or take cache and memory contention.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -90,10 +94,17 @@ def prepare(workdir: Path, count: int):
     return db, real, records
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the pool's workers)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def run_config(db, name: str, batch: int) -> dict:
     from paperwire.index.backfill import embed_parallel, embed_ray
     from paperwire.index.vectors import embed_all
 
+    cpu = cpu_seconds()
     started = time.perf_counter()
     if name == "serial":
         report, cores = embed_all(db, rebuild=True), os.cpu_count() or 1
@@ -107,7 +118,9 @@ def run_config(db, name: str, batch: int) -> dict:
     else:
         raise SystemExit(f"unknown configuration {name!r}; choose from {', '.join(CONFIGS)}")
     wall = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu  # Ray's workers are not our children: not counted
     return {"config": name, "papers": report.embedded, "wall_s": wall, "embed_s": report.seconds,
+            "per_cpu_s": None if name == "ray" else report.embedded / cpu,
             "papers_per_s": report.embedded / wall, "per_core": report.embedded / wall / cores, "cores": cores,
             "write_share": report.write_seconds / report.seconds if report.seconds else 0.0}
 
@@ -120,11 +133,14 @@ def baseline(texts: list[str]) -> list[dict]:
     for threads in (1, None):
         embedder = OnnxEmbedder(threads=threads)
         embedder.embed(texts[:5])
+        cpu = cpu_seconds()
         t0 = time.perf_counter()
         embedder.embed(texts)
         seconds = time.perf_counter() - t0
+        cpu = cpu_seconds() - cpu
         cores = 1 if threads == 1 else os.cpu_count() or 1
         rows.append({"config": f"bare embedder, {threads or 'default'} thread(s)", "papers": len(texts),
+                     "per_cpu_s": len(texts) / cpu,
                      "papers_per_s": len(texts) / seconds, "per_core": len(texts) / seconds / cores, "cores": cores})
     return rows
 
@@ -171,30 +187,31 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(records):,} papers ({real:,} real from the HF daily lists, {len(records) - real:,} synthetic); "
           f"batch {args.batch}\n")
     results = []
-    print("| configuration | papers | wall s | papers/s | per core | writer share | load after |")
-    print("|---|---:|---:|---:|---:|---:|---|")
+    print("| configuration | papers | wall s | papers/s | per core | per CPU-second | writer share | load after |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
     if not args.no_baseline:
         texts = [paper_text(r.title, r.abstract) for r in records[:args.baseline_papers]]
         for row in baseline(texts):
             results.append(row)
             print(f"| {row['config']} (in-process baseline) | {row['papers']:,} | – | {row['papers_per_s']:.1f} | "
-                  f"{row['per_core']:.1f} | – | {load()} |", flush=True)
+                  f"{row['per_core']:.1f} | {row['per_cpu_s']:.1f} | – | {load()} |", flush=True)
     for name in [c.strip() for c in args.configs.split(",") if c.strip()]:
         row = run_config(db, name, args.batch)
         row["load_after"] = load()
         results.append(row)
         print(f"| {name} ({row['cores']} core{'s' if row['cores'] > 1 else ''}) | {row['papers']:,} | "
               f"{row['wall_s']:.1f} | {row['papers_per_s']:.1f} | {row['per_core']:.1f} | "
+              f"{'–' if row['per_cpu_s'] is None else format(row['per_cpu_s'], '.1f')} | "
               f"{100 * row['write_share']:.1f}% | {row['load_after']} |", flush=True)
     latency = query_latency(records)
     print("\nquery embedding: " + "; ".join(f"{k}: p50 {v['p50_ms']:.2f} ms, p95 {v['p95_ms']:.2f} ms"
                                             for k, v in latency.items()))
-    best = max((r for r in results if "wall_s" in r), key=lambda r: r["per_core"], default=None)
-    if best:
-        per_core = best["per_core"]
-        hours = 2_800_000 / per_core / 3600
-        print(f"\n2.8M papers at {per_core:.1f} papers/s per core ({best['config']}): {hours:,.0f} core-hours — "
-              f"{hours / 16:,.1f} h on 16 cores, {hours / 64:,.1f} h on 64")
+    for row in results:
+        if row.get("wall_s") and row.get("per_cpu_s"):
+            hours = 2_800_000 / row["per_cpu_s"] / 3600
+            print(f"2.8M papers at {row['per_cpu_s']:.1f} papers per CPU-second ({row['config']}): "
+                  f"{hours:,.0f} core-hours — {hours / 2 / 24:,.1f} days on 2 cores, {hours / 16:,.1f} h on 16, "
+                  f"{hours / 64:,.1f} h on 64")
     print(f"load after: {load()}")
     db.close()
     if args.json:
