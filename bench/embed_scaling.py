@@ -8,8 +8,10 @@ configuration re-embeds all of them from scratch with the real backfill
 publish nothing) and reports papers/s, papers/s per core and the share of the
 wall time the single writer spent writing:
 
-* ``serial``   — ``paperwire embed`` (in-process, onnxruntime's own threads: every core)
-* ``workers1`` — ``--workers 1`` path forced: one spawned process, one intra-op thread
+* ``serial``   — ``embed_all`` (in-process, onnxruntime's own threads: every core; what
+  ``paperwire embed`` did before it ran one thread)
+* ``inprocess`` — ``paperwire embed`` / ``--workers 1``: in-process, one intra-op thread
+* ``workers1`` — one spawned worker process, one intra-op thread
 * ``workers2`` — ``--workers 2``: two processes, one thread each
 * ``ray``      — ``--ray local``: a local Ray instance started in this process
 
@@ -44,7 +46,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 HF_DIR = REPO.parent / "shared" / "corpus" / "hf-daily-papers"
-CONFIGS = ("serial", "workers1", "workers2", "ray")
+CONFIGS = ("serial", "inprocess", "workers1", "workers2", "ray")
 os.environ.pop("PAPERWIRE_EMBEDDING_CACHE_DIR", None)  # measure the model, not a cache
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -101,13 +103,15 @@ def cpu_seconds() -> float:
 
 
 def run_config(db, name: str, batch: int) -> dict:
-    from paperwire.index.backfill import embed_parallel, embed_ray
+    from paperwire.index.backfill import embed_in_process, embed_parallel, embed_ray
     from paperwire.index.vectors import embed_all
 
     cpu = cpu_seconds()
     started = time.perf_counter()
     if name == "serial":
         report, cores = embed_all(db, rebuild=True), os.cpu_count() or 1
+    elif name == "inprocess":
+        report, cores = embed_in_process(db, batch=batch, rebuild=True), 1
     elif name == "workers1":
         report, cores = embed_parallel(db, workers=1, batch=batch, rebuild=True), 1
     elif name == "workers2":

@@ -279,3 +279,18 @@ def test_backfill_runs_offline_with_nothing_downloaded(corpus, tmp_path):
     assert not left, left
     assert all(p.stat().st_size < 200_000 for p in home.rglob("*") if p.is_file())
     _assert_consistent(corpus)
+
+
+def test_in_process_backfill_runs_one_thread_and_gives_the_same_vectors(corpus):
+    """``paperwire embed`` (1 worker) embeds in this process on one thread: the same
+    vectors as onnxruntime's default threads (``embed_all``)."""
+    from paperwire.index.backfill import embed_in_process
+
+    report = embed_in_process(corpus, batch=BATCH)
+    assert report.embedded == COUNT and report.index_size == COUNT
+    one_thread = _stored(corpus)
+    assert vectors.embed_all(corpus, rebuild=True).embedded == COUNT
+    default = _stored(corpus)
+    assert all(np.array_equal(one_thread[k], default[k]) for k in default)
+    _assert_consistent(corpus)
+    assert embed_in_process(corpus, batch=BATCH).embedded == 0

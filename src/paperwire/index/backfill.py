@@ -31,7 +31,7 @@ from sqlalchemy import delete, select
 
 from paperwire.index.embeddings import get_embedder, paper_text
 from paperwire.index.publish import publish_vector_index
-from paperwire.index.vectors import EmbedReport, SemanticIndex, embed_all, semantic_index
+from paperwire.index.vectors import EmbedReport, SemanticIndex, semantic_index
 from paperwire.store.db import Database
 from paperwire.store.embeddings import Embedding, count_vectors, save_vectors, stale_paper_ids
 from paperwire.store.locks import JobBusy, busy_message, job_lock
@@ -153,6 +153,33 @@ def _store(db: Database, index: SemanticIndex, ids: list[int], hashes: list[str]
     index.store_in_database_index(ids, matrix)
 
 
+class _Done:
+    """A batch embedded synchronously (an ndarray cannot key the pending dict)."""
+
+    def __init__(self, matrix: np.ndarray):
+        self.matrix = matrix
+
+
+def embed_in_process(db: Database, *, batch: int = DEFAULT_BATCH, rebuild: bool = False,
+                     on_progress: Progress | None = None, threads: int | None = WORKER_THREADS) -> EmbedReport:
+    """Embed stale papers in this process on ``threads`` intra-op threads (``--workers 1``).
+
+    One thread by default: on one text at a time onnxruntime's thread pool
+    gets 2.3x less done per CPU-second than a single thread
+    (``bench/embed_scaling.py``), and the worker's ``embed`` job should leave
+    the other cores to the web workers. The vectors are the same either way.
+    """
+    index, todo = _prepare(db, rebuild)
+    if not todo:
+        return EmbedReport(model=index.embedder.name, index_size=_stored(db, index))
+    name = index.embedder.name
+    return _drive(
+        db, index, todo, batch=batch, in_flight=1,
+        submit=lambda ids, texts: _Done(embed_batch(name, ids, texts, None, threads)),
+        wait_done=lambda handles: handles, result=lambda done: done.matrix, on_progress=on_progress,
+    )
+
+
 def embed_parallel(db: Database, *, workers: int, batch: int = DEFAULT_BATCH, rebuild: bool = False,
                    on_progress: Progress | None = None, hook: BatchHook | None = None) -> EmbedReport:
     """Embed stale papers with ``workers`` processes (spawned, each loads the embedder once)."""
@@ -238,7 +265,7 @@ def backfill(db: Database, *, workers: int = 1, ray_address: str | None = None, 
         elif workers > 1:
             report = embed_parallel(db, workers=workers, batch=batch, rebuild=rebuild, on_progress=on_progress)
         else:
-            report = embed_all(db, rebuild=rebuild, on_progress=on_progress)
+            report = embed_in_process(db, batch=batch, rebuild=rebuild, on_progress=on_progress)
     publish_vector_index(db)
     return report
 
