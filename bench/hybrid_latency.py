@@ -20,6 +20,15 @@ make one (``--count N``: ``bench/generate_corpus.py`` then
 
 The vector index file goes to ``$PAPERWIRE_DATA_DIR`` (default: the workdir /
 the database's folder).
+
+``--synthetic-vectors`` skips the model for the *stored* vectors: every paper
+gets a random unit vector of the configured embedder's dimension (384 for the
+default ``paperwire-minilm-v1``) under its real content hash, then the HNSW
+index is published as usual. Latency at 1M papers does not depend on what the
+vectors mean, and embedding 1M abstracts with the transformer takes hours on
+two cores; queries are still embedded by the real model, so its cost is in
+the figures. Set ``PAPERWIRE_EMBEDDER`` to choose the model (default: the
+packaged default).
 """
 
 from __future__ import annotations
@@ -89,6 +98,40 @@ def embed(db_path: Path) -> dict:
             "papers_per_s": report.embedded / seconds if report.embedded else None, "peak_rss_mib": peak_rss_mib()}
 
 
+def synthetic_vectors(db_path: Path, seed: int = 3, chunk: int = 20_000) -> dict:
+    """Random unit vectors for every paper lacking a current one, then publish."""
+    import numpy as np
+    from sqlalchemy import select
+
+    from paperwire.index.publish import publish_vector_index
+    from paperwire.index.vectors import semantic_index
+    from paperwire.store.db import open_database
+    from paperwire.store.embeddings import save_vectors, stale_paper_ids
+    from paperwire.store.models import Paper
+    from paperwire.store.papers import utcnow
+
+    db = open_database(f"sqlite:///{db_path}")
+    embedder = semantic_index(db).embedder
+    rng = np.random.default_rng(seed)
+    started = time.perf_counter()
+    with db.session() as session:
+        todo = stale_paper_ids(session, embedder.name)
+    for start in range(0, len(todo), chunk):
+        ids = todo[start:start + chunk]
+        with db.session() as session:
+            rows = session.execute(select(Paper.id, Paper.content_hash).where(Paper.id.in_(ids))).all()
+            matrix = rng.standard_normal((len(rows), embedder.dim), dtype=np.float32)
+            matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+            save_vectors(session, embedder.name, [(r.id, r.content_hash) for r in rows], matrix, utcnow())
+        print(f"\rsynthetic vectors {start + len(ids):,}/{len(todo):,}", end="", file=sys.stderr)
+    written = time.perf_counter() - started
+    published = publish_vector_index(db)
+    print(file=sys.stderr)
+    db.close()
+    return {"vectors": len(todo), "model": embedder.name, "dim": embedder.dim, "write_s": written,
+            "publish_s": time.perf_counter() - started - written, "index_size": published.vectors}
+
+
 def make_queries(db, n: int, seed: int) -> list[str]:
     """1–3 consecutive content words of random titles (roughly even mix)."""
     from sqlalchemy import func, select
@@ -152,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-embed", action="store_true", help="skip the embedding step")
+    parser.add_argument("--synthetic-vectors", action="store_true",
+                        help="store random unit vectors instead of embedding the papers (latency only)")
     parser.add_argument("--serve-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_only:
@@ -171,8 +216,12 @@ def main(argv: list[str] | None = None) -> int:
     with db.session() as session:
         papers = session.scalar(select(func.count()).select_from(Paper))
     db.close()
-    print(f"# Hybrid latency — {papers:,} papers in {args.db}\n")
-    if not args.no_embed:
+    print(f"# Hybrid latency — {papers:,} papers in {args.db}; load {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
+    if args.synthetic_vectors:
+        v = synthetic_vectors(args.db)
+        print(f"synthetic vectors: {v['vectors']:,} random unit {v['dim']}-d vectors stored as {v['model']} in "
+              f"{v['write_s']:.1f} s; HNSW index of {v['index_size']:,} built and published in {v['publish_s']:.1f} s")
+    elif not args.no_embed:
         e = embed(args.db)
         rate = f"{e['papers_per_s']:,.0f} papers/s" if e["papers_per_s"] else "nothing to do"
         print(f"embedding: {e['embedded']:,} papers in {e['seconds']:.1f} s ({rate}); index holds {e['index_size']:,}; "
@@ -188,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| mode | p50 ms | p95 ms | mean ms |\n|---|---:|---:|---:|")
     for mode, row in result["modes"].items():
         print(f"| {mode} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['mean_ms']:.1f} |")
+    print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"\nserving process RSS: {result['rss_mib']:.0f} MiB after the queries (peak {result['peak_rss_mib']:.0f} MiB; "
           f"{result['rss_before_open_mib']:.0f} MiB before opening the database)")
     return 0

@@ -51,8 +51,9 @@ MEANING: dict[str, tuple[str, str]] = {
                  "`st:<sentence-transformers name or path>`. Changing it needs every paper embedded again (`paperwire embed`; the worker does it)"),
     "embedding_cache_dir": ("Import and search", "Folder where slow embedders memoise vectors by text hash "
                             "(unset: off; the test suite uses it)"),
-    "embed_on_import": ("Import and search", "Embed new papers while importing/harvesting (`false` for bulk loads, "
-                        "then run `paperwire embed --workers N`)"),
+    "embed_on_import": ("Import and search", "Embed new papers inside `paperwire import`/`harvest` (default `false`: "
+                        "papers are stored at full speed and the worker's `embed` job or `paperwire embed --workers N` "
+                        "backfills them; `import --embed` opts in once)"),
     "harvest_delay": ("Harvesting", "Seconds between requests to arXiv (their terms ask for 3)"),
     "arxiv_api_url": ("Harvesting", "arXiv API endpoint"),
     "oai_base_url": ("Harvesting", "arXiv OAI-PMH endpoint"),

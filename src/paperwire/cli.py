@@ -104,7 +104,7 @@ def import_(
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Report and skip malformed records instead of stopping.")] = False,
     map_: Annotated[Optional[list[str]], typer.Option("--map", help="CSV column mapping FIELD=COLUMN (e.g. --map title=Paper Title).")] = None,
     batch_size: Annotated[int, typer.Option(help="Records per transaction.")] = 0,
-    embed: Annotated[Optional[bool], typer.Option("--embed/--no-embed", help="Embed new papers for semantic search (default: $PAPERWIRE_EMBED_ON_IMPORT).")] = None,
+    embed: Annotated[Optional[bool], typer.Option("--embed/--no-embed", help="Embed new papers now instead of leaving them to the worker / `paperwire embed` (default: $PAPERWIRE_EMBED_ON_IMPORT, off).")] = None,
     bulk: Annotated[bool, typer.Option("--bulk", help="Large imports: build the search index once at the end instead of per row (single writer only).")] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -177,8 +177,9 @@ def import_(
 
 @contextmanager
 def _embedding(database: Database, embed: bool | None = None):
-    """What imports and harvests call with new or changed paper ids: embed them,
-    unless ``embed`` (default: $PAPERWIRE_EMBED_ON_IMPORT) says not to, and
+    """What imports and harvests call with new or changed paper ids: nothing by
+    default (the worker's ``embed`` job backfills, so storing papers never waits
+    on the model); embed them when ``embed`` (default: $PAPERWIRE_EMBED_ON_IMPORT) says so, and
     publish the vector index once at the end (also when the command fails
     after some batches were stored). The tantivy lexical index, when it is
     the engine, is published at the end too."""
@@ -392,6 +393,7 @@ def search(
     database = _open(db)
     results = run_search(database, query, mode=mode, limit=limit, offset=offset, sort=sort)
     rows = [paper_summary(hit.paper, hit.score) for hit in results.hits]
+    _semantic_notice(database, results.warnings if results.mode == "lexical" else None)
     if as_json:
         _print_json(rows)
         return
@@ -417,7 +419,22 @@ def similar(
         console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(1) from exc
     rows = [paper_summary(hit.paper, hit.score) for hit in hits]
+    _semantic_notice(database)
     _print_json(rows) if as_json else _print_table(rows, title=f"Similar to {paper_id}")
+
+
+def _semantic_notice(database: Database, lexical_warnings: list[str] | None = None) -> None:
+    """On stderr (``--json`` output stays clean): the fall-back to word matches, or
+    how much of the corpus the semantic results cover while the backfill runs."""
+    if lexical_warnings is not None:
+        for warning in lexical_warnings:
+            if warning.startswith("Showing word matches only"):
+                console.print(f"[yellow]note:[/] {escape(warning)}")
+        return
+    from paperwire.index.vectors import semantic_coverage
+
+    if note := semantic_coverage(database).notice():
+        console.print(f"[yellow]note:[/] {escape(note)} (`paperwire status` shows the backlog)")
 
 
 index_app = typer.Typer(help="Maintain the search indexes.", no_args_is_help=True)
@@ -566,6 +583,9 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
              f"{', stale' if e['index_stale'] else ''})" if e["published_generation"] else "not published yet")
     console.print(f"{e['papers']} papers, {e['papers_missing_embeddings']} without embeddings ({e['model']}); "
                   f"vector index: {index}")
+    backlog = (f"embedding backlog: {e['backlog']} papers waiting (new or changed); the worker's embed job "
+               "or `paperwire embed --workers N` clears it") if e["backlog"] else "embedding backlog: none"
+    console.print(backlog)
 
 
 @app.command()

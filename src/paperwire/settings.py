@@ -61,9 +61,10 @@ class Settings(BaseSettings):
     #: Memoise slow embedders' vectors here by text hash (off by default; the
     #: test suite sets it so fixtures are embedded once per machine).
     embedding_cache_dir: Path | None = None
-    #: Embed new papers while importing (turn off for bulk imports and run
-    #: ``paperwire embed`` later).
-    embed_on_import: bool = True
+    #: Embed new papers inside ``paperwire import`` / ``harvest`` (off: papers are
+    #: stored at full speed and the worker's ``embed`` job, or ``paperwire
+    #: embed``, backfills them; ``--embed`` opts one import in).
+    embed_on_import: bool = False
     #: Lexical search engine: "database" (SQLite FTS5 / PostgreSQL tsvector,
     #: always in step) or "tantivy" (exact BM25 with stemming, one engine for
     #: both databases; published as a generation by the worker's index job).

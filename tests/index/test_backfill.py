@@ -201,3 +201,96 @@ def test_ray_backfill_end_to_end_and_idempotent(corpus, ray_address):
         session.execute(delete(Embedding).where(Embedding.paper_id.in_(range(100, 160))))
     assert embed_ray(corpus, address=ray_address, batch=BATCH).embedded == 60
     _assert_consistent(corpus)
+
+
+# -- one core per worker, offline ---------------------------------------------------
+def assert_one_thread(ids) -> None:
+    """Batch hook (runs in the worker): the embedder it uses runs onnxruntime on one thread."""
+    from paperwire.index.backfill import WORKER_THREADS
+    from paperwire.settings import get_settings
+
+    embedder = get_embedder(get_settings().embedder, threads=WORKER_THREADS)
+    onnx = getattr(embedder, "inner", embedder)
+    options = onnx.session.get_session_options()
+    if (options.intra_op_num_threads, options.inter_op_num_threads) != (1, 1):
+        raise RuntimeError(f"worker runs {options.intra_op_num_threads} intra-op threads")
+
+
+def test_each_worker_embeds_on_one_thread(corpus):
+    report = embed_parallel(corpus, workers=2, batch=BATCH, hook=assert_one_thread)
+    assert report.embedded == COUNT
+    assert 0 < report.write_seconds < report.seconds  # the driver times its own writes
+    assert "writing" in report.summary() and "papers/s" in report.summary()
+
+
+def test_threads_setting_reaches_onnxruntime():
+    one = get_embedder("paperwire-minilm-v1", threads=1)
+    onnx = getattr(one, "inner", one)
+    assert onnx.threads == 1 and onnx.session.get_session_options().intra_op_num_threads == 1
+    assert get_embedder("paperwire-minilm-v1", threads=1) is one  # loaded once per process
+    with pytest.raises(ValueError, match="threads must be at least 1"):
+        get_embedder("paperwire-minilm-v1", threads=0)
+
+
+def test_one_and_two_workers_store_identical_vectors(corpus):
+    """``paperwire embed`` with 1 worker (in-process) and with 2 (one thread each)."""
+    assert backfill(corpus, workers=1).embedded == COUNT
+    serial = _stored(corpus)
+    assert backfill(corpus, workers=2, rebuild=True).embedded == COUNT
+    parallel = _stored(corpus)
+    assert serial.keys() == parallel.keys()
+    assert all(np.array_equal(serial[k], parallel[k]) for k in serial)
+
+
+SOCKET_GUARD = '''
+import socket
+_connect = socket.socket.connect
+def _refuse(self, address, *args):
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        raise OSError(f"outbound connection to {address!r} attempted with nothing to download")
+    return _connect(self, address, *args)
+socket.socket.connect = _refuse
+socket.socket.connect_ex = _refuse
+'''
+
+
+def test_backfill_runs_offline_with_nothing_downloaded(corpus, tmp_path):
+    """``paperwire embed --workers 2`` in a fresh process tree with an empty HOME and
+    caches, HF offline and every outbound connection refused (the guard loads in
+    the spawned workers too, through ``sitecustomize``), embedding cache off."""
+    guard = tmp_path / "guard"
+    guard.mkdir()
+    (guard / "sitecustomize.py").write_text(SOCKET_GUARD)
+    home = tmp_path / "empty-home"
+    home.mkdir()
+    env = {key: value for key, value in os.environ.items() if key != "PAPERWIRE_EMBEDDING_CACHE_DIR"}
+    env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"), HF_HOME=str(home / "hf"),
+               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+               PYTHONPATH=os.pathsep.join([str(guard), str(ROOT / "src"), env.get("PYTHONPATH", "")]))
+    probe = subprocess.run([sys.executable, "-c", "import socket; socket.create_connection(('127.0.0.1', 9))"],
+                           env=env, capture_output=True, text=True, timeout=60)
+    assert "outbound connection" in probe.stderr  # the guard is really in place
+    done = subprocess.run([sys.executable, "-m", "paperwire", "embed", "--workers", "2"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert f"{COUNT} papers embedded" in " ".join((done.stdout + done.stderr).split())
+    # nothing was downloaded or cached; onnxruntime itself writes a small device id file
+    left = [p for p in home.rglob("*") if p.is_file() and ".onnxruntime" not in p.parts]
+    assert not left, left
+    assert all(p.stat().st_size < 200_000 for p in home.rglob("*") if p.is_file())
+    _assert_consistent(corpus)
+
+
+def test_in_process_backfill_runs_one_thread_and_gives_the_same_vectors(corpus):
+    """``paperwire embed`` (1 worker) embeds in this process on one thread: the same
+    vectors as onnxruntime's default threads (``embed_all``)."""
+    from paperwire.index.backfill import embed_in_process
+
+    report = embed_in_process(corpus, batch=BATCH)
+    assert report.embedded == COUNT and report.index_size == COUNT
+    one_thread = _stored(corpus)
+    assert vectors.embed_all(corpus, rebuild=True).embedded == COUNT
+    default = _stored(corpus)
+    assert all(np.array_equal(one_thread[k], default[k]) for k in default)
+    _assert_consistent(corpus)
+    assert embed_in_process(corpus, batch=BATCH).embedded == 0

@@ -10,12 +10,18 @@ the driver publishes a new index generation (:mod:`paperwire.index.publish`);
 if it dies first, the worker's ``index-publish`` job does it.
 
 At most ``2 × workers`` batches are in flight, so memory stays bounded on any
-corpus size. Ray is an optional extra (``pip install 'paperwire[ray]'``).
+corpus size. Each worker process (and each Ray task) runs onnxruntime with one
+intra-op thread: N workers then use N cores, where N processes each starting
+a thread per core would fight over them and not scale. The report says how
+much of the wall time the driver spent writing (``write_seconds``), which is
+what would cap the scaling if the single writer ever became the bottleneck.
+Ray is an optional extra (``pip install 'paperwire[ray]'``).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
@@ -25,14 +31,16 @@ from sqlalchemy import delete, select
 
 from paperwire.index.embeddings import get_embedder, paper_text
 from paperwire.index.publish import publish_vector_index
-from paperwire.index.vectors import EmbedReport, SemanticIndex, embed_all, semantic_index
+from paperwire.index.vectors import EmbedReport, SemanticIndex, semantic_index
 from paperwire.store.db import Database
 from paperwire.store.embeddings import Embedding, count_vectors, save_vectors, stale_paper_ids
 from paperwire.store.locks import JobBusy, busy_message, job_lock
 from paperwire.store.models import Paper
 from paperwire.store.papers import utcnow
 
-DEFAULT_BATCH = 2048
+#: Papers per batch: one worker task and one write transaction (small enough that
+#: the last batches do not leave workers idle on a small backlog).
+DEFAULT_BATCH = 256
 #: Called in the worker with a batch's paper ids before it is embedded (tests
 #: use it to poison a batch); must be a picklable module-level function.
 BatchHook = Callable[[Sequence[int]], None]
@@ -48,16 +56,20 @@ class BackfillFailed(RuntimeError):
 
 
 # -- worker side ------------------------------------------------------------
+#: Intra-op threads of each parallel worker: one core per process.
+WORKER_THREADS = 1
+
+
 def embed_batch(embedder_name: str, ids: Sequence[int], texts: Sequence[str],
-                hook: BatchHook | None = None) -> np.ndarray:
+                hook: BatchHook | None = None, threads: int | None = WORKER_THREADS) -> np.ndarray:
     """Embed one batch (runs in a worker; the embedder is loaded once per process)."""
     if hook is not None:
         hook(ids)
-    return get_embedder(embedder_name).embed(texts)
+    return get_embedder(embedder_name, threads=threads).embed(texts)
 
 
-def _warm_up(embedder_name: str) -> None:
-    get_embedder(embedder_name)
+def _warm_up(embedder_name: str, threads: int | None = WORKER_THREADS) -> None:
+    get_embedder(embedder_name, threads=threads)
 
 
 # -- driver side -------------------------------------------------------------
@@ -90,6 +102,7 @@ def _drive(db: Database, index: SemanticIndex, todo: list[int], *, batch: int, i
     if batch < 1 or in_flight < 1:
         raise ValueError("batch and the number of workers must be positive")
     report = EmbedReport(model=index.embedder.name)
+    started = time.perf_counter()
     pending: dict[Any, tuple[list[int], list[str]]] = {}
     source = _batches(db, todo, batch)
     exhausted = False
@@ -113,11 +126,14 @@ def _drive(db: Database, index: SemanticIndex, todo: list[int], *, batch: int, i
                     matrix = result(handle)
                 except Exception as exc:
                     raise _failed(ids, exc, report) from exc
+                writing = time.perf_counter()
                 _store(db, index, ids, hashes, matrix)
+                report.write_seconds += time.perf_counter() - writing
                 report.embedded += len(ids)
                 if on_progress:
                     on_progress(report.embedded, len(todo))
     finally:
+        report.seconds = time.perf_counter() - started
         with db.session() as session:
             report.index_size = count_vectors(session, index.embedder.name)
     return report
@@ -137,6 +153,33 @@ def _store(db: Database, index: SemanticIndex, ids: list[int], hashes: list[str]
     index.store_in_database_index(ids, matrix)
 
 
+class _Done:
+    """A batch embedded synchronously (an ndarray cannot key the pending dict)."""
+
+    def __init__(self, matrix: np.ndarray):
+        self.matrix = matrix
+
+
+def embed_in_process(db: Database, *, batch: int = DEFAULT_BATCH, rebuild: bool = False,
+                     on_progress: Progress | None = None, threads: int | None = WORKER_THREADS) -> EmbedReport:
+    """Embed stale papers in this process on ``threads`` intra-op threads (``--workers 1``).
+
+    One thread by default: on one text at a time onnxruntime's thread pool
+    gets 2.3x less done per CPU-second than a single thread
+    (``bench/embed_scaling.py``), and the worker's ``embed`` job should leave
+    the other cores to the web workers. The vectors are the same either way.
+    """
+    index, todo = _prepare(db, rebuild)
+    if not todo:
+        return EmbedReport(model=index.embedder.name, index_size=_stored(db, index))
+    name = index.embedder.name
+    return _drive(
+        db, index, todo, batch=batch, in_flight=1,
+        submit=lambda ids, texts: _Done(embed_batch(name, ids, texts, None, threads)),
+        wait_done=lambda handles: handles, result=lambda done: done.matrix, on_progress=on_progress,
+    )
+
+
 def embed_parallel(db: Database, *, workers: int, batch: int = DEFAULT_BATCH, rebuild: bool = False,
                    on_progress: Progress | None = None, hook: BatchHook | None = None) -> EmbedReport:
     """Embed stale papers with ``workers`` processes (spawned, each loads the embedder once)."""
@@ -148,11 +191,11 @@ def embed_parallel(db: Database, *, workers: int, batch: int = DEFAULT_BATCH, re
     name = index.embedder.name
     context = multiprocessing.get_context("spawn")  # no forked copies of engines, locks or threads
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_warm_up,
-                             initargs=(name,)) as pool:
+                             initargs=(name, WORKER_THREADS)) as pool:
         try:
             return _drive(
                 db, index, todo, batch=batch, in_flight=2 * workers,
-                submit=lambda ids, texts: pool.submit(embed_batch, name, ids, texts, hook),
+                submit=lambda ids, texts: pool.submit(embed_batch, name, ids, texts, hook, WORKER_THREADS),
                 wait_done=lambda futures: list(wait(futures, return_when=FIRST_COMPLETED).done),
                 result=Future.result, on_progress=on_progress,
             )
@@ -198,7 +241,7 @@ def embed_ray(db: Database, *, address: str, batch: int = DEFAULT_BATCH, rebuild
 
         return _drive(
             db, index, todo, batch=batch, in_flight=slots,
-            submit=lambda ids, texts: task.remote(name, ids, texts, hook),
+            submit=lambda ids, texts: task.remote(name, ids, texts, hook, WORKER_THREADS),
             wait_done=wait_done, result=ray.get, on_progress=on_progress,
         )
     finally:
@@ -222,7 +265,7 @@ def backfill(db: Database, *, workers: int = 1, ray_address: str | None = None, 
         elif workers > 1:
             report = embed_parallel(db, workers=workers, batch=batch, rebuild=rebuild, on_progress=on_progress)
         else:
-            report = embed_all(db, rebuild=rebuild, on_progress=on_progress)
+            report = embed_in_process(db, batch=batch, rebuild=rebuild, on_progress=on_progress)
     publish_vector_index(db)
     return report
 

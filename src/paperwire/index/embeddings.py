@@ -203,6 +203,8 @@ class OnnxEmbedder:
         if threads:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
+        #: Intra-op threads asked for (None: onnxruntime's default, one per core).
+        self.threads: int | None = threads
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(
             str(self.path / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
@@ -356,27 +358,31 @@ class SentenceTransformerEmbedder:
 
 
 @lru_cache(maxsize=8)
-def _cached(name: str) -> Embedder:
+def _cached(name: str, threads: int | None = None) -> Embedder:
     if name == STATIC_EMBEDDER:
         return StaticEmbedder()
     if name == MINILM_EMBEDDER:
-        return OnnxEmbedder()
+        return OnnxEmbedder(threads=threads)
     if name.startswith("static:"):
         return StaticEmbedder(name[len("static:"):])
     if name.startswith("onnx:"):
-        return OnnxEmbedder(name[len("onnx:"):])
+        return OnnxEmbedder(name[len("onnx:"):], threads=threads)
     if name.startswith("st:"):
         return SentenceTransformerEmbedder(name[len("st:"):])
     raise AssertionError(name)
 
 
 @lru_cache(maxsize=8)
-def _cached_with_store(name: str, directory: str) -> Embedder:
-    return CachingEmbedder(_cached(name), directory)
+def _cached_with_store(name: str, directory: str, threads: int | None = None) -> Embedder:
+    return CachingEmbedder(_cached(name, threads), directory)
 
 
-def get_embedder(name: str | None = None) -> Embedder:
+def get_embedder(name: str | None = None, *, threads: int | None = None) -> Embedder:
     """Return the embedder called ``name`` (cached; ``None`` means the default).
+
+    ``threads``: onnxruntime intra-op threads for ONNX models (``None``: one per
+    core). Parallel backfills pass 1 so that N worker processes use N cores
+    instead of N × cores threads fighting over them.
 
     * ``"paperwire-minilm-v1"`` (default): packaged int8 ONNX all-MiniLM-L6-v2, offline.
     * ``"paperwire-static-v1"``: packaged static model, offline, numpy only, ~30x faster.
@@ -401,7 +407,9 @@ def get_embedder(name: str | None = None) -> Embedder:
     from paperwire.settings import get_settings
 
     store = get_settings().embedding_cache_dir
-    embedder = _cached(key)
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
+    embedder = _cached(key, threads)
     if store is not None and getattr(embedder, "worth_caching", False):
-        return _cached_with_store(key, str(store))
+        return _cached_with_store(key, str(store), threads)
     return embedder

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,10 +105,17 @@ class EmbedReport:
     already_current: int = 0
     index_size: int = 0
     model: str = ""
+    #: Wall time of the embedding run and the part of it spent writing vectors.
+    seconds: float = 0.0
+    write_seconds: float = 0.0
 
     def summary(self) -> str:
+        rate = ""
+        if self.embedded and self.seconds > 0:
+            rate = (f" in {self.seconds:.1f} s ({self.embedded / self.seconds:,.0f} papers/s, "
+                    f"writing {100 * self.write_seconds / self.seconds:.0f}% of the time)")
         return (
-            f"{self.embedded} papers embedded with {self.model}, {self.already_current} already current; "
+            f"{self.embedded} papers embedded with {self.model}{rate}, {self.already_current} already current; "
             f"vector index holds {self.index_size}"
         )
 
@@ -137,6 +145,8 @@ class SemanticIndex:
         #: The published generation ``vectors`` holds (None: nothing loaded yet).
         self.generation: int | None = None
         self.generation_size = 0
+        #: (generation, highest paper id, paper count) last seen by ``coverage``.
+        self._papers_seen: tuple[int | None, int, int] | None = None
         self._lock = threading.Lock()
         if db.dialect == "postgresql":
             self._pg = PgVectorIndex(db, embedder.name, embedder.dim)
@@ -151,6 +161,7 @@ class SemanticIndex:
         the next generation is built.
         """
         report = EmbedReport(model=self.embedder.name)
+        started = time.perf_counter()
         with self.db.session() as session:
             todo = stale_paper_ids(session, self.embedder.name, paper_ids)
         total_considered = len(paper_ids) if paper_ids is not None else None
@@ -161,11 +172,14 @@ class SemanticIndex:
                     select(Paper.id, Paper.title, Paper.abstract, Paper.content_hash).where(Paper.id.in_(chunk))
                 ).all()
                 matrix = self.embedder.embed([paper_text(r.title, r.abstract) for r in rows])
+                writing = time.perf_counter()
                 save_vectors(session, self.embedder.name, [(r.id, r.content_hash) for r in rows], matrix, utcnow())
             self.store_in_database_index([r.id for r in rows], matrix)
+            report.write_seconds += time.perf_counter() - writing
             report.embedded += len(rows)
             if on_progress:
                 on_progress(report.embedded, len(todo))
+        report.seconds = time.perf_counter() - started
         if total_considered is not None:
             report.already_current = total_considered - report.embedded
         with self.db.session() as session:
@@ -210,6 +224,29 @@ class SemanticIndex:
                     return self.generation
             self.vectors, self.generation, self.generation_size = loaded, generation, size
         return generation
+
+    def coverage(self) -> "Coverage":
+        """Published vectors against papers stored, for the pages' coverage notice.
+
+        A full ``count(*)`` costs 40-100 ms at 1M papers on SQLite, too much per
+        search, so the count is kept here and advanced by counting only the ids
+        above the highest one seen (a primary-key range scan). That is exact
+        because papers are never deleted (merges update rows); it is recounted
+        in full whenever another generation is loaded all the same.
+        """
+        with self.db.session() as session:
+            top = session.scalar(select(func.max(Paper.id))) or 0
+            seen = self._papers_seen
+            if seen is None or seen[0] != self.generation or top < seen[1]:
+                count = session.scalar(select(func.count()).select_from(Paper)) or 0
+            elif top == seen[1]:
+                count = seen[2]
+            else:
+                count = seen[2] + (session.scalar(
+                    select(func.count()).select_from(Paper).where(Paper.id > seen[1])) or 0)
+        self._papers_seen = (self.generation, top, count)
+        embedded = self.generation_size if self.generation is not None else 0
+        return Coverage(embedded=min(embedded, count), papers=count)
 
     def query_vector(self, text: str) -> np.ndarray:
         return self.embedder.embed([text])[0]
@@ -258,6 +295,42 @@ def embed_all(db: Database, *, rebuild: bool = False, on_progress: Callable[[int
     index is :func:`paperwire.index.publish.publish_vector_index`'s job."""
     index = semantic_index(db)
     return index.rebuild(on_progress) if rebuild else index.embed_ids(None, on_progress)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of the corpus the published vector index holds.
+
+    Imports do not embed (the worker backfills), so for a while after an
+    import semantic results, similar papers and "For you" see only part of
+    the corpus; pages say so with :meth:`notice` instead of passing that off
+    as the whole answer.
+    """
+
+    embedded: int
+    papers: int
+
+    @property
+    def complete(self) -> bool:
+        return self.embedded >= self.papers
+
+    def notice(self) -> str | None:
+        """The sentence pages show while part of the corpus is not embedded (None when all is)."""
+        if self.complete:
+            return None
+        return (f"Semantic results cover {self.embedded:,} of {self.papers:,} papers; "
+                "the rest are being embedded.")
+
+    def header(self) -> str:
+        """``embedded/papers``, for the API's ``X-Paperwire-Semantic-Coverage`` header."""
+        return f"{self.embedded}/{self.papers}"
+
+
+def semantic_coverage(db: Database) -> Coverage:
+    """Published vectors against papers stored (nothing is built; see ``SemanticIndex.coverage``)."""
+    index = semantic_index(db)
+    index.refresh()
+    return index.coverage()
 
 
 def index_info(db: Database) -> dict:

@@ -40,6 +40,17 @@ def stale_paper_ids(session: Session, model: str, paper_ids: Sequence[int] | Non
     return list(session.scalars(query))
 
 
+def count_stale(session: Session, model: str) -> int:
+    """How many papers wait to be embedded with ``model`` (no vector, or an outdated one)."""
+    query = (
+        select(func.count())
+        .select_from(Paper)
+        .outerjoin(Embedding, (Embedding.paper_id == Paper.id) & (Embedding.model == model))
+        .where((Embedding.paper_id.is_(None)) | (Embedding.content_hash != Paper.content_hash))
+    )
+    return session.scalar(query) or 0
+
+
 def save_vectors(session: Session, model: str, rows: Sequence[tuple[int, str]], vectors: np.ndarray, now: datetime) -> None:
     """Insert or replace vectors for (paper_id, content_hash) rows."""
     ids = [paper_id for paper_id, _ in rows]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from markupsafe import escape
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, func, or_, select, true
@@ -32,7 +32,7 @@ from paperwire.web.presenters import cached_featured_days, invalidate, parse_day
 from paperwire.web.security import CSRF_HEADER, check_csrf
 from paperwire.web.submission import SubmitError, submit_paper
 from paperwire.web.views.papers import load_paper
-from paperwire.web.views.search import run_search
+from paperwire.web.views.search import coverage_of, run_search, semantic_notices
 
 router = APIRouter(prefix="/api", tags=["papers"])
 
@@ -229,6 +229,7 @@ def hot_papers(
 @router.get("/papers/search", response_model=list[SearchHitOut], response_model_exclude_none=True, responses=ERRORS)
 def search_papers(
     request: Request,
+    response: Response,
     q: str | None = Query(None, max_length=500, description=(
         "Query language: words, \"phrases\", -not, author:, cat:, after:, before: "
         "(none: the trending featured papers)")),
@@ -238,7 +239,11 @@ def search_papers(
     p: int = Query(0, ge=0, le=1000),
     db: Database = Depends(get_db),
 ) -> list[SearchHitOut]:
-    """Search papers (hidden papers are left out); without ``q``, the trending list."""
+    """Search papers (hidden papers are left out); without ``q``, the trending list.
+
+    Semantic and hybrid answers carry ``X-Paperwire-Semantic-Coverage: EMBEDDED/PAPERS``
+    (papers in the published vector index / papers stored) and, while part of the
+    corpus is not embedded yet or no index is published, ``X-Paperwire-Notice``."""
     if not (q or "").strip():
         with db.session() as session:
             entries = hot(session, limit=limit, offset=p * limit)
@@ -253,6 +258,11 @@ def search_papers(
         raise HTTPException(503, str(exc)) from exc
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
+    coverage = coverage_of(db, results)  # said in headers: the body stays a plain list (Hugging Face's shape)
+    if coverage is not None:
+        response.headers["X-Paperwire-Semantic-Coverage"] = coverage.header()
+    if notices := semantic_notices(results, coverage):
+        response.headers["X-Paperwire-Notice"] = notices[0]
     hits = [h for h in results.hits if not h.paper.hidden]
     with db.session() as session:
         ids = [h.paper.id for h in hits]

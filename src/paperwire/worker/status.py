@@ -27,7 +27,7 @@ def _lag_days(state: HarvestState | None, today: date) -> int | None:
 def status_report(db: Database, *, now: datetime | None = None) -> dict:
     """Every scheduled job (and any job that ran before) with its last outcome, plus embeddings."""
     from paperwire.index.embeddings import get_embedder
-    from paperwire.store.embeddings import count_vectors
+    from paperwire.store.embeddings import count_stale, count_vectors
 
     now = now or utcnow()
     settings = get_settings()
@@ -65,6 +65,8 @@ def status_report(db: Database, *, now: datetime | None = None) -> dict:
             "papers": papers,
             "vectors": vectors,
             "papers_missing_embeddings": max(papers - vectors, 0),
+            #: Papers the ``embed`` job still has to do: missing or outdated vectors.
+            "backlog": count_stale(session, model),
             "published_generation": published.id if published else None,
             "published_vectors": published.vectors if published else 0,
             "published_at": _iso(published.built_at) if published else None,

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from paperwire.deliver.subscriptions import active_feed_token
+from paperwire.index.vectors import semantic_coverage
 from paperwire.rank.recommend import recommend, trending_for_me
 from paperwire.store.community import upvote_counts, voted_ids
 from paperwire.store.db import Database
@@ -49,8 +50,10 @@ def for_you_page(
         voted = voted_ids(session, user, ids)
         saved = saved_ids(session, user.id, ids)
         token = active_feed_token(session, user.id)  # only its hash is stored: the page can say it exists
+    coverage = None if signals.is_empty else semantic_coverage(db).notice()  # recommendations stand on the vectors
     return render(request, "foryou.html", items=items, view=view, page=p, has_next=more, voted=voted, saved_ids=saved,
-                  cold=signals.is_empty, offset=p * PAGE_SIZE, feed_since=token.created_at if token else None)
+                  cold=signals.is_empty, offset=p * PAGE_SIZE, feed_since=token.created_at if token else None,
+                  coverage=coverage)
 
 
 def _act(request: Request, uid: str, action: str, next_url: str | None, db: Database) -> Response:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from paperwire.ids import arxiv_abs_url, arxiv_pdf_url
 from paperwire.index.similar import similar_papers
+from paperwire.index.vectors import SemanticUnavailable, semantic_coverage
 from paperwire.store.community import (
     CommunityError, User, add_comment, comment_count, comment_tree, unvote, upvote_count, vote, voted_ids,
 )
@@ -41,11 +42,17 @@ def safe_next(value: str | None, default: str) -> str:
     return default
 
 
-def _similar(db: Database, uid: str) -> list:
+def _similar(db: Database, uid: str) -> tuple[list, str | None]:
+    """(similar papers, what to say about them: not embedded yet, or partial coverage)."""
     try:
-        return similar_papers(db, uid, limit=5)
+        hits = similar_papers(db, uid, limit=5)
+    except SemanticUnavailable as exc:
+        if "not been embedded" in str(exc):
+            return [], "Similar papers appear once this paper is embedded (the worker does it in the background)."
+        return [], "Similar papers appear once the semantic index is built."
     except Exception:  # noqa: BLE001 — a missing index must not break the paper page
-        return []
+        return [], None
+    return hits, (semantic_coverage(db).notice() if hits else None)
 
 
 @router.post("/papers/{uid:path}/vote", dependencies=[Depends(verify_csrf)])
@@ -134,10 +141,11 @@ def paper_page(
             .where(FeaturedPaper.paper_id == paper.id).order_by(FeaturedPaper.day)
         ).all()
     published = published_date(paper)
+    similar, similar_note = _similar(db, paper.uid)
     return render(
         request, "paper.html", status_code=status_code, paper=paper, upvotes=upvotes, comments=comments,
         n_comments=n_comments, voted=voted, upvote_split=upvote_split, featured=featured, published=published,
         abs_url=arxiv_abs_url(paper.arxiv_id) if paper.arxiv_id else None,
         pdf_url=arxiv_pdf_url(paper.arxiv_id) if paper.arxiv_id else None,
-        bibtex=bibtex(paper), similar=_similar(db, paper.uid), error=error, draft=draft,
+        bibtex=bibtex(paper), similar=similar, similar_note=similar_note, error=error, draft=draft,
     )

@@ -26,6 +26,24 @@ def run_search(db, q: str, *, mode: str, limit: int, offset: int, sort: str, sep
     return search(db, q, mode=mode, limit=limit, offset=offset, sort=sort, separate_related=separate_related)
 
 
+def coverage_of(db, results):
+    """The vector index's coverage when ``results`` used it (None for word matches)."""
+    if results.mode not in ("semantic", "hybrid"):
+        return None
+    from paperwire.index.vectors import semantic_coverage
+
+    return semantic_coverage(db)
+
+
+def semantic_notices(results, coverage) -> list[str]:
+    """What a page must say about the semantic half: that it fell back to word
+    matches (the search layer's warning), or how much of the corpus it covers."""
+    notices = [w for w in results.warnings if w.startswith("Showing word matches only")]
+    if coverage is not None and (note := coverage.notice()):
+        notices.append(note)
+    return notices
+
+
 @router.get("/search", response_class=HTMLResponse)
 def search_page(
     request: Request,
@@ -37,7 +55,7 @@ def search_page(
 ) -> Response:
     mode = mode if mode in MODES else "hybrid"
     sort = sort if sort in SORTS else "relevance"
-    ctx = {"q": q, "mode": mode, "sort": sort, "page": p, "hits": [], "total": None, "error": None,
+    ctx = {"q": q, "mode": mode, "sort": sort, "page": p, "hits": [], "total": None, "error": None, "notices": [],
            "has_next": False, "related": [], "chart": None, "modes": MODES, "sorts": SORTS, "voted": set(), "excluded": 0, "show_all": all}
     if not q.strip():
         return render(request, "search.html", **ctx)
@@ -49,6 +67,7 @@ def search_page(
         return render(request, "search.html", status_code=503, **{**ctx, "error": str(exc)})
     except ValueError as exc:  # the query language reports syntax errors as ValueError
         return render(request, "search.html", status_code=422, **{**ctx, "error": str(exc)})
+    ctx["notices"] = semantic_notices(results, coverage_of(request.app.state.db, results))
     hits = [h for h in results.hits if not h.paper.hidden]
     related = [h for h in results.related if not h.paper.hidden]
     user = current_user(request)
