@@ -122,3 +122,18 @@ def test_worker_publish_job_builds_the_tfidf_generation_once_and_follows_new_pap
     third = job.run(imported)
     assert "built" in third.detail.split("TF-IDF")[1]
     assert len(tfidf.tfidf_index(imported)) == 201
+
+
+def test_a_text_vectorised_in_the_published_columns_matches_its_paper_row(imported):
+    tfidf.publish_tfidf_index(imported)
+    matrix = tfidf.tfidf_index(imported)
+    with imported.session() as session:
+        paper = get_paper(session, "0704.0001")
+    from paperwire.index.embeddings import paper_text
+
+    row = matrix.vectorize([paper_text(paper.title, paper.abstract)])
+    own, _ = matrix.rows_of([paper.id])
+    full = row.toarray()[0]
+    kept = matrix.X[own].toarray()[0]
+    assert float(full @ kept) / (float((kept @ kept) ** 0.5) or 1.0) > 0.95  # rows keep their MAX_TERMS heaviest
+    assert matrix.vectorize(["zzzunknownword"]).nnz == 0

@@ -32,12 +32,13 @@ import math
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from paperwire.index.query import STOPWORDS, terms
 from paperwire.settings import get_settings
@@ -67,6 +68,9 @@ class TfidfMatrix:
 
     ids: np.ndarray
     X: sparse.csr_matrix
+    #: The columns' terms and their IDF (to turn a new text, e.g. a query, into a row).
+    terms: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))
+    idf: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     generation: int = 0
     checked_at: float = 0.0
     _postings: sparse.csr_matrix | None = None
@@ -96,6 +100,27 @@ class TfidfMatrix:
             return np.zeros((len(rows), len(self.ids)), dtype=np.float32)
         return np.asarray((self.X[rows] @ self.postings).todense(), dtype=np.float32)
 
+    def vectorize(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """TF-IDF rows of new texts in this matrix's columns (unknown terms dropped)."""
+        column = {t: i for i, t in enumerate(self.terms.tolist())}
+        rows, cols, vals = [], [], []
+        for r, text in enumerate(texts):
+            counts: dict[int, int] = {}
+            for term in tokens(text):
+                if (c := column.get(term)) is not None:
+                    counts[c] = counts.get(c, 0) + 1
+            if not counts:
+                continue
+            c = np.fromiter(counts.keys(), dtype=np.int32, count=len(counts))
+            v = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))) * self.idf[c]
+            rows.append(np.full(len(c), r, dtype=np.int32))
+            cols.append(c)
+            vals.append(v / (math.sqrt(float(v @ v)) or 1.0))
+        if not rows:
+            return sparse.csr_matrix((len(texts), self.X.shape[1]), dtype=np.float32)
+        return sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                                 shape=(len(texts), self.X.shape[1]), dtype=np.float32)
+
     def neighbours(self, paper_id: int, k: int) -> list[tuple[int, float]]:
         """The ``k`` papers sharing most weighted terms with ``paper_id`` (cosine, best first)."""
         rows, found = self.rows_of([paper_id])
@@ -124,11 +149,12 @@ def build_matrix(paper_ids: Sequence[int], texts: Sequence[str]) -> TfidfMatrix:
             counts[tid] = counts.get(tid, 0) + 1
         doc_terms.append(np.fromiter(counts.keys(), dtype=np.int32, count=len(counts)))
         doc_counts.append(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
-    return _assemble(np.asarray(paper_ids, dtype=np.int64), doc_terms, doc_counts, len(vocab))
+    return _assemble(np.asarray(paper_ids, dtype=np.int64), doc_terms, doc_counts, list(vocab))
 
 
-def _assemble(ids: np.ndarray, doc_terms: list[np.ndarray], doc_counts: list[np.ndarray], n_terms: int) -> TfidfMatrix:
-    n = len(ids)
+def _assemble(ids: np.ndarray, doc_terms: list[np.ndarray], doc_counts: list[np.ndarray],
+              vocabulary: list[str]) -> TfidfMatrix:
+    n, n_terms = len(ids), len(vocabulary)
     if not n:
         return TfidfMatrix(ids, sparse.csr_matrix((0, 0), dtype=np.float32))
     lengths = np.fromiter((len(t) for t in doc_terms), dtype=np.int64, count=n)
@@ -151,12 +177,16 @@ def _assemble(ids: np.ndarray, doc_terms: list[np.ndarray], doc_counts: list[np.
         rows_out.append(np.full(len(c), r, dtype=np.int32))
         cols_out.append(c)
         vals_out.append(v / norm)
+    kept = np.flatnonzero(keep)
+    new_column = np.full(n_terms, -1, dtype=np.int64)
+    new_column[kept] = np.arange(len(kept))
     order = np.argsort(ids, kind="stable")
     X = sparse.csr_matrix(
-        (np.concatenate(vals_out).astype(np.float32), (np.concatenate(rows_out), np.concatenate(cols_out))),
-        shape=(n, n_terms), dtype=np.float32,
+        (np.concatenate(vals_out).astype(np.float32), (np.concatenate(rows_out), new_column[np.concatenate(cols_out)])),
+        shape=(n, len(kept)), dtype=np.float32,
     )
-    return TfidfMatrix(ids[order], X[order])
+    terms = np.asarray([vocabulary[i] for i in kept], dtype=str)
+    return TfidfMatrix(ids[order], X[order], terms, idf[kept])
 
 
 def tokens(text: str) -> list[str]:
@@ -244,7 +274,7 @@ def _build_file(db: Database, path: Path) -> int:
     tmp = path.with_name(path.name + ".tmp.npz")
     X = matrix.X
     np.savez(tmp, ids=matrix.ids, data=X.data, indices=X.indices, indptr=X.indptr,
-             shape=np.asarray(X.shape, dtype=np.int64))
+             shape=np.asarray(X.shape, dtype=np.int64), terms=matrix.terms, idf=matrix.idf)
     tmp.replace(path)
     return len(matrix)
 
@@ -254,7 +284,7 @@ def load_matrix(path: Path, generation: int = 0) -> TfidfMatrix | None:
     try:
         with np.load(path) as f:
             X = sparse.csr_matrix((f["data"], f["indices"], f["indptr"]), shape=tuple(int(s) for s in f["shape"]))
-            return TfidfMatrix(f["ids"].astype(np.int64), X, generation=generation)
+            return TfidfMatrix(f["ids"].astype(np.int64), X, f["terms"], f["idf"], generation=generation)
     except (OSError, ValueError, KeyError):
         return None
 
@@ -275,18 +305,26 @@ _CACHE: dict[tuple[str, str], TfidfMatrix] = {}
 _LOCK = threading.Lock()
 
 
-def tfidf_index(db: Database) -> TfidfMatrix | None:
-    """The newest published matrix of ``db`` (None: none published yet, or its file is missing here)."""
+def tfidf_index(db: Database | Session) -> TfidfMatrix | None:
+    """The newest published matrix (None: none published yet, or its file is missing here).
+
+    Takes the database, or a request's session (read with that session, so a
+    request keeps to one)."""
     data_dir = get_settings().resolved_data_dir()
-    key = (db.engine.url.render_as_string(hide_password=False), str(data_dir))
+    engine_url = db.get_bind().url if isinstance(db, Session) else db.engine.url
+    key = (engine_url.render_as_string(hide_password=False), str(data_dir))
     now = time.monotonic()
     with _LOCK:
         current = _CACHE.get(key)
         if current is not None and now - current.checked_at < REFRESH_SECONDS:
             return current
-        with db.session() as session:
-            published = latest_generation(session, TFIDF, MODEL)
+        if isinstance(db, Session):
+            published = latest_generation(db, TFIDF, MODEL)
             found = (published.id, published.path) if published is not None else None
+        else:
+            with db.session() as session:
+                published = latest_generation(session, TFIDF, MODEL)
+                found = (published.id, published.path) if published is not None else None
         if found is None or not found[1]:
             return current
         if current is not None and current.generation == found[0]:
