@@ -83,7 +83,7 @@ def title_abstract() -> dict[str, dict[str, float]]:
     return out
 
 
-def similar_precision(folder: Path) -> dict[str, dict[str, float]]:
+def similar_precision(folder: Path, grid: bool = False) -> dict[str, dict[str, float]]:
     """Category P@10 of similar papers on the Kaggle sample, tune and test halves."""
     import json
 
@@ -127,14 +127,28 @@ def similar_precision(folder: Path) -> dict[str, dict[str, float]]:
         "TF-IDF cosine": lambda pid: [p for p, _ in lexical.neighbours(pid, 10)],
         "fusion (similar papers)": lambda pid: [p for p, _ in similar_ids(db, pid)],
     }
-    out: dict[str, dict[str, float]] = {}
-    for label, neighbours in methods.items():
+    def precision(neighbours) -> dict[str, float]:
         halves: dict[str, list[float]] = {"tune": [], "test": []}
         for position, arxiv_id in enumerate(order):
             pid = by_arxiv[arxiv_id].id
             top = neighbours(pid)[:10]
             halves["tune" if position % 2 == 0 else "test"].append(sum(archive[p] == archive[pid] for p in top) / 10)
-        out[label] = {k: float(np.mean(v)) for k, v in halves.items()}
+        return {k: float(np.mean(v)) for k, v in halves.items()}
+
+    out = {label: precision(neighbours) for label, neighbours in methods.items()}
+    if grid:
+        from paperwire.index import similar
+
+        kept = (similar.DENSE_WEIGHT, similar.EXPAND, similar.EXPAND_WEIGHT)
+        print("\n## Similar-paper fusion grid (Kaggle; constants are chosen on the tune half)\n")
+        print("| DENSE_WEIGHT | EXPAND | EXPAND_WEIGHT | tune P@10 | test P@10 |\n|---|---|---|---|---|")
+        for weight in (0.5, 0.6, 0.7, 0.8, 1.0):
+            for expand, expand_weight in ((0, 0.0), (3, 1.0), (5, 0.5), (5, 1.0), (10, 1.0)):
+                similar.DENSE_WEIGHT, similar.EXPAND, similar.EXPAND_WEIGHT = weight, expand, expand_weight
+                p = precision(lambda pid: [q for q, _ in similar_ids(db, pid)])
+                mark = " (similar.py)" if (weight, expand, expand_weight) == kept else ""
+                print(f"| {weight}{mark} | {expand} | {expand_weight} | {p['tune']:.3f} | {p['test']:.3f} |")
+        similar.DENSE_WEIGHT, similar.EXPAND, similar.EXPAND_WEIGHT = kept
     db.close()
     return out
 
@@ -158,7 +172,7 @@ def hf_database(folder: Path):
     return db
 
 
-def search_quality(db, n_queries: int, seed: int) -> dict[str, dict[str, float]]:
+def search_quality(db, n_queries: int, seed: int, grid: bool = False) -> dict[str, dict[str, float]]:
     """MRR@10 of keyword and paraphrase queries (odd-id half), per search system."""
     from sqlalchemy import select
 
@@ -191,13 +205,50 @@ def search_quality(db, n_queries: int, seed: int) -> dict[str, dict[str, float]]
     }
     out: dict[str, dict[str, float]] = {}
     for name, run in systems.items():
-        values: dict[str, list[float]] = {}
-        for kind, pid, text in queries:
-            ids = run(text)
-            rr = 1.0 / (ids.index(pid) + 1) if pid in ids else 0.0
-            values.setdefault(f"{kind} {'test' if pid % 2 else 'tune'}", []).append(rr)
-        out[name] = {k: float(np.mean(v)) for k, v in values.items()}
+        out[name] = _mrr([(kind, pid, run(text)) for kind, pid, text in queries])
+    if grid:
+        _fusion_grid(db, queries)
     return out
+
+
+def _mrr(ranked: list[tuple[str, int, list[int]]]) -> dict[str, float]:
+    """MRR@10 per "<kind> <tune|test>" (odd paper ids are the test half)."""
+    values: dict[str, list[float]] = {}
+    for kind, pid, ids in ranked:
+        ids = ids[:10]
+        rr = 1.0 / (ids.index(pid) + 1) if pid in ids else 0.0
+        values.setdefault(f"{kind} {'test' if pid % 2 else 'tune'}", []).append(rr)
+    return {k: float(np.mean(v)) for k, v in values.items()}
+
+
+def _fusion_grid(db, queries) -> None:
+    """Hybrid fusion constants (``index/hybrid.py``) grid-searched on the tune half, shown on both."""
+    from paperwire.index import hybrid
+    from paperwire.index.query import parse_query
+
+    lists = []
+    for kind, pid, text in queries:
+        parsed = parse_query(text)
+        lexical, tail = hybrid.lexical_rankings(db, parsed, hybrid.CANDIDATES)
+        semantic = hybrid.semantic_ranking(db, parsed, parsed.semantic_text(), hybrid.CANDIDATES)
+        lists.append((kind, pid, lexical, tail, semantic))
+    rows = []
+    for k in (1, 5, 10, 20, 60):
+        for w_lex in (0.5, 1.0, 1.5, 2.0, 3.0):
+            for w_any in (0.0, 0.25, 0.5, 1.0):
+                m = _mrr([(kind, pid, [p for p, _ in hybrid.fuse([lex, tail, sem], [w_lex, w_any, 1.0], k=k)[:10]])
+                          for kind, pid, lex, tail, sem in lists])
+                tune = (m.get("keywords tune", 0) + m.get("paraphrase tune", 0)) / 2
+                rows.append((tune, k, w_lex, w_any, m))
+    rows.sort(key=lambda r: -r[0])
+    current = (hybrid.RRF_K, hybrid.LEXICAL_WEIGHT / hybrid.SEMANTIC_WEIGHT, hybrid.ANY_WORD_WEIGHT / hybrid.SEMANTIC_WEIGHT)
+    print("\n## Hybrid fusion grid (RRF; semantic weight 1), best 8 by the tune half's mean MRR@10, and hybrid.py's\n")
+    print("| k | lexical weight | any-word weight | tune keywords | tune paraphrase | test keywords | test paraphrase |")
+    print("|---|---|---|---|---|---|---|")
+    for tune, k, w_lex, w_any, m in rows[:8] + [r for r in rows[8:] if (r[1], r[2], r[3]) == current]:
+        mark = " (hybrid.py)" if (k, w_lex, w_any) == current else ""
+        print(f"| {k}{mark} | {w_lex} | {w_any} | {m.get('keywords tune', 0):.3f} | {m.get('paraphrase tune', 0):.3f} "
+              f"| {m.get('keywords test', 0):.3f} | {m.get('paraphrase test', 0):.3f} |")
 
 
 def _keywords(value) -> list[str]:
@@ -216,16 +267,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--authors", type=int, default=300)
     ap.add_argument("--queries", type=int, default=600)
     ap.add_argument("--seed", type=int, default=18)
+    ap.add_argument("--grid", action="store_true", help="also grid-search the hybrid fusion constants")
+    ap.add_argument("--skip-authors", action="store_true")
+    ap.add_argument("--only-similar", action="store_true", help="only the similar-paper part, with its grid")
     args = ap.parse_args(argv)
     started = time.perf_counter()
     load_before = _load()
     ta = title_abstract()
+    if args.only_similar:
+        with tempfile.TemporaryDirectory(prefix="pw-eval-all-") as tmp:
+            for label, value in similar_precision(Path(tmp) / "kaggle", grid=True).items():
+                print(f"{label}: tune {value['tune']:.3f}, test {value['test']:.3f}")
+        return 0
     with tempfile.TemporaryDirectory(prefix="pw-eval-all-") as tmp:
-        sim = similar_precision(Path(tmp) / "kaggle")
+        sim = similar_precision(Path(tmp) / "kaggle", grid=args.grid)
         db = hf_database(Path(tmp) / "hf")
-        sq = search_quality(db, args.queries, args.seed)
+        sq = search_quality(db, args.queries, args.seed, grid=args.grid)
         rec_args = argparse.Namespace(hf_dir=str(HF_DIR), cut="2025-01-01", authors=args.authors, seed=args.seed)
-        ra = eval_recommend.real_authors(rec_args, db=db)
+        ra = ({"results": {}, "splits": []} if args.skip_authors
+              else eval_recommend.real_authors(rec_args, db=db))
         db.close()
     load_after = _load()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from paperwire.index.similar import DENSE_WEIGHT
 from paperwire.index.tfidf import build_matrix
@@ -44,7 +45,7 @@ def test_the_lexical_half_counts_and_is_left_out_without_a_tfidf_index():
     dense_only = dict(zip(matrix.ids.tolist(), library_affinity(matrix, None, [1]).score.tolist()))
     assert dense_only[3] == dense_only[5] == 0.0
     assert with_words[3] > 0.0 == with_words[5]
-    assert with_words[1] == np.float32(DENSE_WEIGHT + (1 - DENSE_WEIGHT))  # itself: both cosines are 1
+    assert with_words[1] == pytest.approx(DENSE_WEIGHT + (1 - DENSE_WEIGHT))  # itself: both cosines are 1
     assert [pid for pid, _ in nearest_positives(matrix, lexical, [5, 1], 0, 2)] == [1, 5]
 
 

@@ -39,9 +39,9 @@ from paperwire.store.embeddings import load_vectors
 from paperwire.store.models import Paper
 from paperwire.store.papers import get_paper, papers_by_ids
 
-DENSE_WEIGHT = 0.7
+DENSE_WEIGHT = 0.5
 POOL = 50
-EXPAND = 5
+EXPAND = 10
 EXPAND_WEIGHT = 1.0
 
 
@@ -50,8 +50,9 @@ class PaperNotFound(LookupError):
 
 
 def fuse(dense: Sequence[tuple[int, float]], lexical: Sequence[tuple[int, float]],
-         dense_weight: float = DENSE_WEIGHT) -> dict[int, float]:
+         dense_weight: float | None = None) -> dict[int, float]:
     """Weighted sum of the two halves' cosines (a paper missing from one half scores 0 there)."""
+    dense_weight = DENSE_WEIGHT if dense_weight is None else dense_weight
     out: dict[int, float] = {}
     for pid, score in dense:
         out[pid] = out.get(pid, 0.0) + dense_weight * float(score)
@@ -60,9 +61,10 @@ def fuse(dense: Sequence[tuple[int, float]], lexical: Sequence[tuple[int, float]
     return out
 
 
-def expand(own: dict[int, float], theirs: Sequence[dict[int, float]], weight: float = EXPAND_WEIGHT,
+def expand(own: dict[int, float], theirs: Sequence[dict[int, float]], weight: float | None = None,
            exclude: int | None = None) -> list[tuple[int, float]]:
     """``own`` plus ``weight`` × the mean of the neighbours' fused scores, best first."""
+    weight = EXPAND_WEIGHT if weight is None else weight
     scores = dict(own)
     if theirs:
         share = weight / len(theirs)
@@ -111,7 +113,7 @@ def similar_ids(db: Database, paper_id: int, *, pool: int = POOL) -> list[tuple[
                                       "(run `paperwire worker` or `paperwire embed`)")
         raise SemanticUnavailable("this paper has not been indexed yet; similar papers appear once it is")
     own = halves.fused(paper_id, vector, pool)
-    best = [pid for pid, _ in sorted(own.items(), key=lambda kv: (-kv[1], kv[0]))[:EXPAND]]
+    best = [pid for pid, _ in sorted(own.items(), key=lambda kv: (-kv[1], kv[0]))[:EXPAND]] if EXPAND_WEIGHT else []
     their_vectors = halves.vectors(best)
     theirs = [halves.fused(pid, their_vectors.get(pid), pool) for pid in best]
     return expand(own, theirs, exclude=paper_id)
