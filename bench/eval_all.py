@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{label}: tune {value['tune']:.3f}, test {value['test']:.3f}")
         return 0
     with tempfile.TemporaryDirectory(prefix="pw-eval-all-") as tmp:
-        sim = similar_precision(Path(tmp) / "kaggle", grid=args.grid)
+        sim = similar_precision(Path(tmp) / "kaggle")  # its grid: --only-similar
         db = hf_database(Path(tmp) / "hf")
         sq = search_quality(db, args.queries, args.seed, grid=args.grid)
         rec_args = argparse.Namespace(hf_dir=str(HF_DIR), cut="2025-01-01", authors=args.authors, seed=args.seed)

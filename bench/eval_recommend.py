@@ -316,8 +316,9 @@ def real_authors(args, db=None) -> dict:
     import hashlib
     from datetime import datetime
 
+    reuse = getattr(args, "reuse", None)
     if db is None:
-        tmp = Path(tempfile.mkdtemp(prefix="pw-eval-authors-"))
+        tmp = Path(reuse) if reuse else Path(tempfile.mkdtemp(prefix="pw-eval-authors-"))
         _setup_env(tmp / "eval.db", tmp / "data")
     from sqlalchemy import select
 
@@ -336,7 +337,9 @@ def real_authors(args, db=None) -> dict:
     records = _hf_records(folder)
     cut = datetime.fromisoformat(args.cut)
     owned = db is None
-    if owned:
+    if owned and reuse:  # a folder left by an earlier run: imported, embedded and indexed already
+        db = open_database()
+    elif owned:
         db = open_database()
         t0 = time.perf_counter()
         for path in sorted(folder.glob("*.json")):
@@ -346,11 +349,10 @@ def real_authors(args, db=None) -> dict:
         publish_tfidf_index(db)
         print(f"imported, embedded and indexed in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     with db.session() as session:
-        rows = session.execute(select(Paper.id, Paper.arxiv_id, Paper.submitted_at, Paper.imported_upvotes)).all()
+        rows = session.execute(select(Paper.id, Paper.arxiv_id, Paper.submitted_at)).all()
     pid_of = {r.arxiv_id: r.id for r in rows if r.arxiv_id}
     when = {r.id: r.submitted_at for r in rows}
-    upvotes = {r.id: (records[r.arxiv_id].upvotes or 0) if r.arxiv_id in records else (r.imported_upvotes or 0)
-               for r in rows}
+    upvotes = {r.id: (records[r.arxiv_id].upvotes or 0) if r.arxiv_id in records else 0 for r in rows}
     before: dict[str, set[int]] = defaultdict(set)
     after: dict[str, set[int]] = defaultdict(set)
     for arxiv_id, record in records.items():
@@ -391,6 +393,8 @@ def real_authors(args, db=None) -> dict:
     rec.clear_model_cache()
     for n, name in enumerate(names):
         library, later = sorted(before[name]), after[name] & set(candidates)
+        if n % 25 == 0:
+            print(f"author {n} of {len(names)}", file=sys.stderr, flush=True)
         if not later:
             continue
         with db.session() as session:
@@ -471,6 +475,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hf-dir", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
                                                 / "hf-daily-papers"))
     parser.add_argument("--cut", default="2025-01-01")
+    parser.add_argument("--reuse", metavar="FOLDER", help="the pw-eval-authors-* folder of an earlier run")
     parser.add_argument("--authors", type=int, default=400)
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--affinity-grid", type=float, nargs="*", default=[],

@@ -68,8 +68,9 @@ TREND_POOL = 200
 ALPHA = 0.5
 #: Weight of the library affinity (:mod:`paperwire.rank.affinity`, fused max-similarity to the
 #: user's papers) beside the classifier, in standard deviations; chosen on the tune authors of
-#: ``bench/eval_recommend.py --real-authors``.
-AFFINITY_WEIGHT = 1.0
+#: ``bench/eval_recommend.py --real-authors --affinity-grid``: 0 was best there (recall@50 0.301
+#: vs 0.261 at 1 and 0.252 at 2, 52 authors, mostly ties), so it is off until it earns its place.
+AFFINITY_WEIGHT = 0.0
 
 
 @dataclass
@@ -263,8 +264,11 @@ def recommend(
     seen_rows, _ = matrix.rows_of(sorted(signals.positives | signals.negatives))
     logits[seen_rows] = -np.inf
     lexical = tfidf_index(session)
-    affinity = library_affinity(matrix, lexical, model.positive_ids[::-1]).score
-    selection = _standardised(logits) + AFFINITY_WEIGHT * _standardised(affinity)
+    if AFFINITY_WEIGHT:
+        affinity = library_affinity(matrix, lexical, model.positive_ids[::-1]).score
+        selection = _standardised(logits) + AFFINITY_WEIGHT * _standardised(affinity)
+    else:
+        selection = logits
     want = offset + limit
     depth = max(CANDIDATES, 4 * want)
     while True:
