@@ -35,7 +35,31 @@ a followed category; time to first result (vector matrix load + training),
 retraining after a new signal, and warm ``recommend()`` calls (cached model,
 with explanations).
 
+**Real authors** (``--real-authors``). Real people as users: every paper
+of the Hugging Face daily lists (``../shared/corpus/hf-daily-papers/``,
+real author names) goes into a throw-away database (embedded with the
+configured embedder, vector and TF-IDF indexes published as the worker
+does). Authors with papers submitted before ``--cut`` (2025-01-01) and after
+it are the users (``--authors`` of them, seeded sample); an author's library
+is their papers before the cut (upvoted through the real store), the
+question is whether their later papers come up in the top 50 among every
+paper submitted after the cut. recall@50 (share of their later papers in the
+top 50), mean ± s.e., for:
+
+* **For you** — the production path, ``recommend(session, user, since=cut)``;
+* **TF-IDF centroid** — cosine of each candidate's TF-IDF row with the mean
+  of the library's rows (:mod:`paperwire.index.tfidf`);
+* **dense centroid** — cosine with the mean library vector;
+* **fused max-sim** — the best over the library papers of the similar-paper
+  fusion's cosine (0.7 dense + 0.3 TF-IDF, :mod:`paperwire.index.similar`);
+* **popularity** — the candidates' real Hugging Face upvotes.
+
+Authors are split by a hash of their name into *tune* (constants may be
+chosen on them) and *test* (reported); paired differences For you − other
+give the per-author comparison.
+
     python bench/eval_recommend.py
+    python bench/eval_recommend.py --real-authors --skip-quality
     python bench/eval_recommend.py --db /tmp/rec-100k.db --data-dir /tmp/rec-100k.data
 """
 
@@ -264,6 +288,177 @@ def latency(args) -> None:
         print(f"| {name} | {statistics.median(values):.1f} | {p95:.1f} | {values[-1]:.1f} |")
 
 
+def _cell(values: list[float]) -> str:
+    if not values:
+        return "–"
+    se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.3f} ± {se:.3f}"
+
+
+def _hf_records(folder: Path) -> dict[str, object]:
+    """Every paper of the daily lists once (first listing wins), by arXiv id."""
+    from paperwire.sources.hf_daily import read_hf_daily
+
+    papers: dict[str, object] = {}
+    for path in sorted(folder.glob("*.json")):
+        for rec in read_hf_daily(path):
+            arxiv_id = getattr(rec, "arxiv_id", None)
+            if arxiv_id and rec.abstract and arxiv_id not in papers:
+                papers[arxiv_id] = rec
+    return papers
+
+
+def real_authors(args, db=None) -> dict:
+    """The real-author evaluation (see the module docstring); ``db``: a database already
+    holding every daily list, embedded and indexed (``bench/eval_all.py`` shares one).
+
+    Returns {"results": {ranking: [recall@50 per author]}, "splits": ["tune" | "test" per author]}."""
+    import hashlib
+    from datetime import datetime
+
+    reuse = getattr(args, "reuse", None)
+    if db is None:
+        tmp = Path(reuse) if reuse else Path(tempfile.mkdtemp(prefix="pw-eval-authors-"))
+        _setup_env(tmp / "eval.db", tmp / "data")
+    from sqlalchemy import select
+
+    from paperwire.index.publish import publish_vector_index
+    from paperwire.index.similar import DENSE_WEIGHT
+    from paperwire.index.tfidf import publish_tfidf_index, tfidf_index
+    from paperwire.index.vectors import embed_all
+    from paperwire.rank import recommend as rec
+    from paperwire.sources.formats import read_path
+    from paperwire.sources.importer import import_items
+    from paperwire.store.community import create_user, vote
+    from paperwire.store.db import open_database
+    from paperwire.store.models import Paper
+
+    folder = Path(args.hf_dir)
+    records = _hf_records(folder)
+    cut = datetime.fromisoformat(args.cut)
+    owned = db is None
+    if owned and reuse:  # a folder left by an earlier run: imported, embedded and indexed already
+        db = open_database()
+    elif owned:
+        db = open_database()
+        t0 = time.perf_counter()
+        for path in sorted(folder.glob("*.json")):
+            import_items(db, read_path(path), skip_invalid=True)  # a few real lists are damaged
+        embed_all(db)
+        publish_vector_index(db)
+        publish_tfidf_index(db)
+        print(f"imported, embedded and indexed in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    with db.session() as session:
+        rows = session.execute(select(Paper.id, Paper.arxiv_id, Paper.submitted_at)).all()
+    pid_of = {r.arxiv_id: r.id for r in rows if r.arxiv_id}
+    when = {r.id: r.submitted_at for r in rows}
+    upvotes = {r.id: (records[r.arxiv_id].upvotes or 0) if r.arxiv_id in records else 0 for r in rows}
+    before: dict[str, set[int]] = defaultdict(set)
+    after: dict[str, set[int]] = defaultdict(set)
+    for arxiv_id, record in records.items():
+        pid = pid_of.get(arxiv_id)
+        if pid is None or when.get(pid) is None:
+            continue
+        for name in record.authors:
+            (before if when[pid] < cut else after)[name].add(pid)
+    names = sorted(n for n in before if n in after)
+    rng = random.Random(args.seed)
+    names = rng.sample(names, min(args.authors, len(names)))
+    candidates = sorted(pid for pid, t in when.items() if t is not None and t >= cut)
+    cand_index = {pid: i for i, pid in enumerate(candidates)}
+
+    def split(name: str) -> str:
+        return "tune" if hashlib.sha1(name.encode()).digest()[0] % 2 == 0 else "test"
+
+    with db.session() as session:
+        matrix = rec.vector_matrix(session, rec.embedder_name())
+    lex = tfidf_index(db)
+    d_rows, _ = matrix.rows_of(candidates)
+    cand_X = matrix.X[d_rows]
+    cand_X = cand_X / np.maximum(np.linalg.norm(cand_X, axis=1, keepdims=True), 1e-9)
+    l_rows, _ = lex.rows_of(candidates)
+    cand_L = lex.X[l_rows]
+    popular = sorted(candidates, key=lambda pid: (-upvotes.get(pid, 0), pid))
+
+    def recall(ranked: list[int], wanted: set[int], k: int = 50) -> float:
+        return len(set(ranked[:k]) & wanted) / len(wanted)
+
+    def top_of(scores: np.ndarray, k: int = 50) -> list[int]:
+        top = np.argpartition(-scores, k - 1)[:k] if len(scores) > k else np.arange(len(scores))
+        return [candidates[i] for i in top[np.argsort(-scores[top], kind="stable")]]
+
+    results: dict[str, list[float]] = defaultdict(list)
+    splits: list[str] = []
+    timings: list[float] = []
+    rec.clear_model_cache()
+    for n, name in enumerate(names):
+        library, later = sorted(before[name]), after[name] & set(candidates)
+        if n % 25 == 0:
+            print(f"author {n} of {len(names)}", file=sys.stderr, flush=True)
+        if not later:
+            continue
+        with db.session() as session:
+            user = create_user(session, f"author{n}", "real-author-eval")
+            for pid in library:
+                vote(session, user, session.get(Paper, pid))
+            uid = user.id
+        with db.session() as session:
+            t = time.perf_counter()
+            ranked = rec.recommend(session, uid, limit=50, since=cut, with_reasons=False, popular_fallback=False)
+            timings.append(time.perf_counter() - t)
+        results["For you (rank/recommend)"].append(recall([r.paper.id for r in ranked], later))
+        for weight in getattr(args, "affinity_grid", None) or []:  # the user's model stays cached
+            kept_weight, rec.AFFINITY_WEIGHT = rec.AFFINITY_WEIGHT, weight
+            with db.session() as session:
+                other = rec.recommend(session, uid, limit=50, since=cut, with_reasons=False, popular_fallback=False)
+            rec.AFFINITY_WEIGHT = kept_weight
+            results[f"For you with AFFINITY_WEIGHT={weight}"].append(recall([r.paper.id for r in other], later))
+        lib_d, _ = matrix.rows_of(library)
+        lib_X = matrix.X[lib_d]
+        lib_X = lib_X / np.maximum(np.linalg.norm(lib_X, axis=1, keepdims=True), 1e-9)
+        lib_l, _ = lex.rows_of(library)
+        lib_L = lex.X[lib_l]
+        lex_sims = np.asarray((lib_L @ cand_L.T).todense(), dtype=np.float32)
+        dense_sims = lib_X @ cand_X.T
+        centroid = np.asarray(lib_L.mean(axis=0)).ravel()
+        centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
+        results["TF-IDF centroid"].append(recall(top_of(np.asarray(cand_L @ centroid).ravel()), later))
+        mean = lib_X.mean(axis=0)
+        results["dense centroid"].append(recall(top_of(cand_X @ (mean / max(float(np.linalg.norm(mean)), 1e-9))), later))
+        fused = DENSE_WEIGHT * dense_sims + (1 - DENSE_WEIGHT) * lex_sims
+        results["fused max-sim"].append(recall(top_of(fused.max(axis=0)), later))
+        results["popularity (HF upvotes)"].append(recall(popular, later))
+        splits.append(split(name))
+    if owned:
+        db.close()
+    users = len(splits)
+    print(f"\n## Real authors: {users} authors with papers before and after {args.cut} "
+          f"({sum(s == 'tune' for s in splits)} tune, {sum(s == 'test' for s in splits)} test), "
+          f"{len(candidates):,} candidate papers (submitted after the cut), {len(when):,} in the database\n")
+    print("recall@50 of the author's later papers, mean ± s.e.\n")
+    print("| ranking | all authors | tune | test |")
+    print("|---|---|---|---|")
+    for label, values in results.items():
+        tune = [v for v, s in zip(values, splits) if s == "tune"]
+        test = [v for v, s in zip(values, splits) if s == "test"]
+        print(f"| {label} | {_cell(values)} | {_cell(tune)} | {_cell(test)} |")
+    base = "For you (rank/recommend)"
+    print(f"\nPaired difference per author, {base} − other (recall@50):\n")
+    print("| For you − … | all authors | test | wins / ties / losses (all) |")
+    print("|---|---|---|---|")
+    for label, values in results.items():
+        if label == base:
+            continue
+        diff = [a - b for a, b in zip(results[base], values)]
+        wins, losses = sum(d > 0 for d in diff), sum(d < 0 for d in diff)
+        test = [d for d, s in zip(diff, splits) if s == "test"]
+        print(f"| {label} | {_cell(diff)} | {_cell(test)} | {wins} / {len(diff) - wins - losses} / {losses} |")
+    if timings:
+        print(f"\nFor you: median {1000 * statistics.median(timings):.0f} ms per author (train + rank, "
+              f"{len(when):,} papers)")
+    return {"results": dict(results), "splits": splits}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--positives", type=int, default=5)
@@ -276,9 +471,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", help="data folder of --db (default: <db>.data)")
     parser.add_argument("--latency-runs", type=int, default=20)
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--real-authors", action="store_true", help="also run the real-author evaluation")
+    parser.add_argument("--hf-dir", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+                                                / "hf-daily-papers"))
+    parser.add_argument("--cut", default="2025-01-01")
+    parser.add_argument("--reuse", metavar="FOLDER", help="the pw-eval-authors-* folder of an earlier run")
+    parser.add_argument("--authors", type=int, default=400)
+    parser.add_argument("--seed", type=int, default=18)
+    parser.add_argument("--affinity-grid", type=float, nargs="*", default=[],
+                        help="also For you with these AFFINITY_WEIGHT values (choose on the tune column)")
     args = parser.parse_args(argv)
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min), "
+          f"{os.cpu_count()} cores", file=sys.stderr)
     if not args.skip_quality:
         quality(args)
+    if args.real_authors:
+        real_authors(args)
     if args.db:
         if not Path(args.db).exists():
             sys.exit(f"no database at {args.db}")

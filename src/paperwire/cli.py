@@ -184,12 +184,14 @@ def _embedding(database: Database, embed: bool | None = None):
     after some batches were stored). The tantivy lexical index, when it is
     the engine, is published at the end too."""
     from paperwire.index.publish_lexical import publish_if_enabled
+    from paperwire.index.tfidf import publish_tfidf_index
 
     try:
         with _embedding_only(database, embed) as on_changed:
             yield on_changed
     finally:
         publish_if_enabled(database)
+        publish_tfidf_index(database)  # the lexical half of similar papers
 
 
 @contextmanager
@@ -451,6 +453,9 @@ def index_rebuild(
 
     database = _open(db)
     console.print(f"lexical index: {rebuild_lexical_index(database)} papers indexed")
+    from paperwire.index.tfidf import publish_tfidf_index
+
+    console.print(publish_tfidf_index(database, force=True).summary())
     if vectors:
         embed(rebuild=True, db=db)
 

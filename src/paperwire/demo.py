@@ -27,6 +27,7 @@ from pathlib import Path
 
 from paperwire.index.publish import publish_vector_index
 from paperwire.index.publish_lexical import publish_if_enabled
+from paperwire.index.tfidf import publish_tfidf_index
 from paperwire.index.vectors import embed_paper_ids
 from paperwire.rank.demo_library import load_demo_library
 from paperwire.rank.map_publish import publish_map
@@ -91,6 +92,7 @@ def load_demo(db: Database, log: Callable[[str], object] = print, *, real_days: 
         embed_paper_ids(db, changed)
     publish_vector_index(db)
     publish_if_enabled(db)
+    publish_tfidf_index(db)
     from paperwire.rank.topics import build_topics
 
     topics = build_topics(db)

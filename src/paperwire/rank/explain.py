@@ -57,10 +57,18 @@ def nearest_library_papers(model: UserModel, vector: np.ndarray | None, k: int =
 
 
 def explain(session: Session, model: UserModel, paper: Paper, vector: np.ndarray | None,
-            titles: dict[int, tuple[str, str]] | None = None) -> list[Reason]:
-    """Reasons for recommending ``paper`` (most telling first)."""
+            titles: dict[int, tuple[str, str]] | None = None,
+            nearest: list[tuple[int, float]] | None = None) -> list[Reason]:
+    """Reasons for recommending ``paper`` (most telling first).
+
+    ``nearest``: the library papers closest to it as "For you" measured them (the
+    similar-paper fusion, :func:`paperwire.rank.affinity.nearest_positives`);
+    without it, the embedding cosine with the user's positives is used."""
     reasons: list[Reason] = []
-    nearest = nearest_library_papers(model, vector)
+    if nearest is not None:
+        nearest = [(pid, sim) for pid, sim in nearest[:NEAREST] if sim >= MIN_SIMILARITY]
+    else:
+        nearest = nearest_library_papers(model, vector)
     if nearest:
         titles = titles if titles is not None else library_titles(session, [pid for pid, _ in nearest])
         for pid, sim in nearest:

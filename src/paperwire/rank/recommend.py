@@ -44,8 +44,10 @@ from sqlalchemy import and_, not_, select
 from sqlalchemy.orm import Session
 
 from paperwire.index.embeddings import get_embedder, paper_text
+from paperwire.index.tfidf import tfidf_index
+from paperwire.rank.affinity import library_affinity, nearest_positives
 from paperwire.rank.exclusions import ExclusionRules, not_dismissed_condition, visible_condition
-from paperwire.rank.explain import Reason, explain, library_titles
+from paperwire.rank.explain import NEAREST, Reason, explain, library_titles
 from paperwire.rank.trending import hot
 from paperwire.rank.usermodel import (
     PSEUDO_WEIGHT, UserModel, follow_matches, follow_rule, term_counts, train_user_model,
@@ -64,6 +66,11 @@ PSEUDO_PER_FOLLOW = 20
 MODEL_CACHE_SIZE = 512
 TREND_POOL = 200
 ALPHA = 0.5
+#: Weight of the library affinity (:mod:`paperwire.rank.affinity`, fused max-similarity to the
+#: user's papers) beside the classifier, in standard deviations; chosen on the tune authors of
+#: ``bench/eval_recommend.py --real-authors --affinity-grid``: 0 was best there (recall@50 0.301
+#: vs 0.261 at 1 and 0.252 at 2, 52 authors, mostly ties), so it is off until it earns its place.
+AFFINITY_WEIGHT = 0.0
 
 
 @dataclass
@@ -86,6 +93,16 @@ _MODELS: OrderedDict[tuple[str, int], _Cached] = OrderedDict()
 _MODELS_LOCK = threading.Lock()
 #: Counts retrainings (tests and the benchmark read it to see the cache work).
 TRAINING_COUNT = 0
+
+
+def _standardised(x: np.ndarray) -> np.ndarray:
+    """(x - mean) / std over the finite entries (non-finite ones stay -inf)."""
+    x = np.asarray(x, dtype=np.float64)
+    finite = np.isfinite(x)
+    if not finite.any():
+        return x
+    spread = float(x[finite].std()) or 1.0
+    return np.where(finite, (x - x[finite].mean()) / spread, -np.inf)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -246,12 +263,18 @@ def recommend(
     logits = model.dense_logits(matrix.X)
     seen_rows, _ = matrix.rows_of(sorted(signals.positives | signals.negatives))
     logits[seen_rows] = -np.inf
+    lexical = tfidf_index(session)
+    if AFFINITY_WEIGHT:
+        affinity = library_affinity(matrix, lexical, model.positive_ids[::-1]).score
+        selection = _standardised(logits) + AFFINITY_WEIGHT * _standardised(affinity)
+    else:
+        selection = logits
     want = offset + limit
     depth = max(CANDIDATES, 4 * want)
     while True:
         depth = min(depth, len(matrix))
-        top = np.argpartition(-logits, depth - 1)[:depth] if depth < len(matrix) else np.arange(len(matrix))
-        top = top[np.isfinite(logits[top])]
+        top = np.argpartition(-selection, depth - 1)[:depth] if depth < len(matrix) else np.arange(len(matrix))
+        top = top[np.isfinite(selection[top])]
         papers = {p.id: p for p in session.scalars(select(Paper).where(Paper.id.in_([int(matrix.ids[i]) for i in top])))}
         kept = [
             i for i in top
@@ -267,13 +290,17 @@ def recommend(
     docs = [term_counts(paper_text(p.title, p.abstract or "")) for p in chosen]
     final = model.rerank_logits(logits[kept], docs, hits)
     order, final = _graph_order(model, matrix, kept, docs, logits[kept], final)
+    if AFFINITY_WEIGHT and len(kept) > 1:  # the nearest liked paper counts as much as the classifier
+        final = final + AFFINITY_WEIGHT * float(np.std(final)) * _standardised(affinity[kept])
+        order = np.argsort(-final, kind="stable")
     order = order[offset: offset + limit]
     titles = library_titles(session, model.positive_ids) if with_reasons else {}
     out = []
     for j in order:
         paper = chosen[j]
         vector = matrix.X[kept[j]]
-        reasons = explain(session, model, paper, vector, titles) if with_reasons else []
+        reasons = explain(session, model, paper, vector, titles, nearest_positives(
+            matrix, lexical, model.positive_ids[::-1], kept[j], NEAREST)) if with_reasons else []
         out.append(Recommendation(paper, float(_sigmoid(final[j])), reasons))
     return out
 

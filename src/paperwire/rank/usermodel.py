@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
-from paperwire.index.query import STOPWORDS, terms
+from paperwire.index.tfidf import tokens
 from paperwire.rank.exclusions import ExclusionRules
 
 L2 = 1.0
@@ -58,12 +58,6 @@ GRAPH_LEXICAL_SHARE = 0.8
 GRAPH_ALPHA = 0.8
 GRAPH_PRIOR = 0.25
 GRAPH_ITERATIONS = 20
-_EXTRA_STOP = frozenset("we our paper show results using based new approach also these which".split())
-
-
-def tokens(text: str) -> list[str]:
-    """Index terms worth weighting: no stopwords, no 1-letter words, no pure numbers."""
-    return [t for t in terms(text) if len(t) > 1 and not t.isdigit() and t not in STOPWORDS and t not in _EXTRA_STOP]
 
 
 def term_counts(text: str) -> Counter:

@@ -100,12 +100,16 @@ def _publish(db: Database) -> JobResult:
 
     from paperwire.index.publish_lexical import publish_if_enabled
 
+    from paperwire.index.tfidf import publish_tfidf_index
+
     report = publish_vector_index(db)
+    tfidf = publish_tfidf_index(db)
     lexical = publish_if_enabled(db)
+    built = (report.vectors if report.built else 0) + (tfidf.papers if tfidf.built else 0)
     if lexical is None:
-        return JobResult(report.vectors if report.built else 0, report.summary())
-    return JobResult((report.vectors if report.built else 0) + (lexical.papers if lexical.built else 0),
-                     f"{report.summary()}; {lexical.summary()}")
+        return JobResult(built, f"{report.summary()}; {tfidf.summary()}")
+    return JobResult(built + (lexical.papers if lexical.built else 0),
+                     f"{report.summary()}; {tfidf.summary()}; {lexical.summary()}")
 
 
 def _topics(db: Database) -> JobResult:
