@@ -5,7 +5,7 @@ prints papers/s, peak RSS and RSS sampled over time, to show that memory
 stays flat however large the file is.
 
     python bench/import_throughput.py /tmp/corpus-100k.jsonl.gz --db /tmp/bench-100k.db
-    python bench/import_throughput.py FILE --db DB --no-fts-triggers   # bulk mode, then one rebuild
+    python bench/import_throughput.py FILE --db DB --no-lexical   # the import alone, no tantivy build after
     python bench/import_throughput.py FILE --db postgresql+psycopg://user@host/db   # an empty PG database
     python bench/import_throughput.py FILE --backend postgres --pgdata /tmp/pw-bench-pg  # local pgserver, kept
 """
@@ -13,13 +13,12 @@ stays flat however large the file is.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import resource
 import sys
 import time
 from pathlib import Path
 
-from paperwire.index.lexical import bulk_loading
+from paperwire.index.publish_lexical import publish_lexical_index
 from paperwire.sources.formats import read_path
 from paperwire.sources.importer import import_items
 from paperwire.store.db import open_database
@@ -51,8 +50,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pgdata", type=Path, default=Path("/tmp/paperwire-bench-pg"),
                         help="data folder of the local PostgreSQL (kept for search_latency.py)")
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--no-lexical", action="store_true",
+                        help="skip the tantivy index build that `paperwire import` runs at its end")
     parser.add_argument("--no-fts-triggers", action="store_true",
-                        help="drop the FTS5 triggers while importing and rebuild the index once at the end")
+                        help="ignored (the database has no full-text triggers since migration 0014)")
     args = parser.parse_args(argv)
     with bench_database(parser, args, fresh=True) as (url, size_of):
         run(args, url, size_of)
@@ -69,10 +70,11 @@ def run(args, url: str, size_of) -> None:
             samples.append((elapsed, read, rss_mb()))
             print(f"\r{read:,} papers  {read / elapsed:,.0f}/s  RSS {rss_mb():.0f} MiB", end="", file=sys.stderr)
 
-    with bulk_loading(db) if args.no_fts_triggers else contextlib.nullcontext():
-        report = import_items(db, read_path(args.corpus, "kaggle"), batch_size=args.batch_size,
-                              on_progress=on_progress)
-        import_s = time.perf_counter() - started
+    report = import_items(db, read_path(args.corpus, "kaggle"), batch_size=args.batch_size,
+                          on_progress=on_progress)
+    import_s = time.perf_counter() - started
+    if not args.no_lexical:
+        publish_lexical_index(db)
     rebuild_s = time.perf_counter() - started - import_s
     total_s = import_s + rebuild_s
     size_mb = size_of(db)
@@ -80,10 +82,9 @@ def run(args, url: str, size_of) -> None:
     print(file=sys.stderr)
     print(f"database: {db.dialect}  corpus: {args.corpus}  papers: {report.result.inserted:,} new, "
           f"{report.invalid} invalid")
-    print(f"FTS triggers during import: {'no (rebuilt after)' if args.no_fts_triggers else 'yes'}")
     print(f"import: {import_s:.1f} s = {report.read / import_s:,.0f} papers/s")
-    if args.no_fts_triggers:
-        print(f"index rebuild: {rebuild_s:.1f} s; overall {report.read / total_s:,.0f} papers/s")
+    if not args.no_lexical:
+        print(f"lexical index (tantivy) build: {rebuild_s:.1f} s; overall {report.read / total_s:,.0f} papers/s")
     print(f"peak RSS: {peak_rss_mb():.0f} MiB; database size: {size_mb:,.0f} MiB")
     print("RSS over time (s, papers, MiB): " + ", ".join(f"({t:.0f}, {n:,}, {m:.0f})" for t, n, m in samples))
 

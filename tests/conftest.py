@@ -101,7 +101,11 @@ def db_url(tmp_path) -> str:
 
 @pytest.fixture
 def db(db_url) -> Database:
-    database = open_database(db_url)
+    """The test's database; paper writes reach the lexical index after each commit,
+    as in the web app (the one path every insert-then-search test goes through)."""
+    from paperwire.index.lexical_sync import keep_in_step
+
+    database = keep_in_step(open_database(db_url))
     yield database
     database.close()
 

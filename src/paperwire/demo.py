@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 
 from paperwire.index.publish import publish_vector_index
-from paperwire.index.publish_lexical import publish_if_enabled
+from paperwire.index.publish_lexical import publish_lexical_index
 from paperwire.index.vectors import embed_paper_ids
 from paperwire.rank.demo_library import load_demo_library
 from paperwire.sources.formats import read_path
@@ -89,7 +89,7 @@ def load_demo(db: Database, log: Callable[[str], object] = print, *, real_days: 
         log(f"embedding {len(changed)} papers …")
         embed_paper_ids(db, changed)
     publish_vector_index(db)
-    publish_if_enabled(db)
+    publish_lexical_index(db)
     community = load_demo_community(db)
     load_demo_library(db)
     return f"{inserted} new papers, {updated} updated; {community}"

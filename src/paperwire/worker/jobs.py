@@ -95,13 +95,10 @@ def _embed(db: Database) -> JobResult:
 
 def _publish(db: Database) -> JobResult:
     from paperwire.index.publish import publish_vector_index
-
-    from paperwire.index.publish_lexical import publish_if_enabled
+    from paperwire.index.publish_lexical import publish_lexical_index
 
     report = publish_vector_index(db)
-    lexical = publish_if_enabled(db)
-    if lexical is None:
-        return JobResult(report.vectors if report.built else 0, report.summary())
+    lexical = publish_lexical_index(db)
     return JobResult((report.vectors if report.built else 0) + (lexical.papers if lexical.built else 0),
                      f"{report.summary()}; {lexical.summary()}")
 
