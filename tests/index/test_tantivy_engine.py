@@ -268,3 +268,18 @@ def test_worker_index_job_publishes_the_lexical_generation(raw):
     result = _publish(db)
     assert "lexical index: generation" in result.detail and "built and published" in result.detail
     assert "is current" in _publish(db).detail.split(";")[-1]
+
+
+def test_a_lagging_host_searches_its_older_copy_then_extends_it(corpus):
+    from paperwire.index.lexical_tantivy import READERS
+
+    add(corpus, record(9, "Axolotl limb atlas"))
+    assert publish_lexical_index(corpus).incremental
+    newest = _generations(corpus)[-1]
+    shutil.rmtree(get_settings().resolved_data_dir() / newest.path)  # this host lacks the newest one
+    READERS.clear()
+    assert uids(lex(corpus, "zebrafish"))[0] == "2001.00001"  # the generation before answers meanwhile
+    assert uids(lex(corpus, "axolotl")) == []
+    report = publish_lexical_index(corpus)
+    assert report.built and report.incremental and report.generation == newest.id
+    assert uids(lex(corpus, "axolotl")) == ["2001.00009"]

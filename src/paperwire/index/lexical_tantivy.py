@@ -243,28 +243,26 @@ class Highlighter:
 
     def __init__(self, searcher: tantivy.Searcher, text: tantivy.Query):
         self._searcher, self._text = searcher, text
-        self._title = self._abstract = None  # made on first use: candidate lists (hybrid) never highlight
+        self._generator = None  # made on first use: candidate lists (hybrid) never highlight
 
     def __call__(self, title: str, abstract: str) -> tuple[str, str]:
         return self.title(title), self.snippet(abstract)
 
-    def _ready(self) -> None:
-        if self._title is None:
-            self._title = tantivy.SnippetGenerator.create(self._searcher, self._text, SCHEMA, "body")
-            self._title.set_max_num_chars(100_000)
-            self._abstract = tantivy.SnippetGenerator.create(self._searcher, self._text, SCHEMA, "body")
-            self._abstract.set_max_num_chars(SNIPPET_CHARS)
+    def _sized(self, chars: int) -> tantivy.SnippetGenerator:
+        """The one generator of this query (its term weights are computed once), cut at ``chars``."""
+        if self._generator is None:
+            self._generator = tantivy.SnippetGenerator.create(self._searcher, self._text, SCHEMA, "body")
+        self._generator.set_max_num_chars(chars)
+        return self._generator
 
     def title(self, title: str) -> str:
-        self._ready()
-        snip = self._title.snippet_from_doc(tantivy.Document(body=title))
+        snip = self._sized(100_000).snippet_from_doc(tantivy.Document(body=title))
         ranges = [(r.start, r.end) for r in snip.highlighted()]
         return _marked(title, ranges) if ranges else html.escape(title)
 
     def snippet(self, abstract: str) -> str:
-        self._ready()
         abstract = " ".join(abstract.split())
-        snip = self._abstract.snippet_from_doc(tantivy.Document(body=abstract))
+        snip = self._sized(SNIPPET_CHARS).snippet_from_doc(tantivy.Document(body=abstract))
         ranges = [(r.start, r.end) for r in snip.highlighted()]
         if not ranges:
             return plain_snippet(abstract)
