@@ -156,3 +156,23 @@ def test_no_stale_building_directories_are_left(corpus, monkeypatch):
     add(corpus, record(3, "Axolotl limb atlas"))
     data = get_settings().resolved_data_dir()
     assert not [p for p in os.listdir(data) if p.endswith(".building")]
+
+
+def test_a_savepoint_in_the_writing_transaction_publishes_after_the_outer_commit(db):
+    """SQLAlchemy reports a SAVEPOINT release as a commit; publishing then waited on the
+    outer transaction's SQLite write lock ("database is locked" after the busy timeout)."""
+    import time
+
+    started = time.perf_counter()
+    with db.session() as session:
+        upsert_papers(session, [record(1, "Zebrafish regeneration atlas")])
+        create_user(session, "ann", "ann-password")  # flushes inside begin_nested()
+    assert uids(db, "zebrafish") == ["2001.00001"]
+    assert time.perf_counter() - started < 8  # the busy timeout is 10 s
+    with pytest.raises(RuntimeError):
+        with db.session() as session:
+            upsert_papers(session, [record(2, "Axolotl limb atlas")])
+            with session.begin_nested():
+                session.flush()
+            raise RuntimeError("the outer transaction rolls back")
+    assert uids(db, "axolotl") == []

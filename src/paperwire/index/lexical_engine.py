@@ -19,13 +19,18 @@ from paperwire.settings import get_settings
 from paperwire.store.generations import LEXICAL, IndexGeneration
 
 
+#: The newest published generations, two columns by the lookup index: this runs on every
+#: search, so the statement is built once (building one costs more than running it).
+_NEWEST = (
+    select(IndexGeneration.id, IndexGeneration.path)
+    .where(IndexGeneration.kind == LEXICAL, IndexGeneration.model == SCHEMA_NAME, IndexGeneration.published.is_(True))
+    .order_by(IndexGeneration.id.desc()).limit(3)
+)
+
+
 def published_searcher(session: Session) -> TantivySearcher | None:
     """A searcher on the newest published generation present on this host, or None."""
-    rows = session.execute(  # two columns by the lookup index: this runs on every search
-        select(IndexGeneration.id, IndexGeneration.path)
-        .where(IndexGeneration.kind == LEXICAL, IndexGeneration.model == SCHEMA_NAME, IndexGeneration.published.is_(True))
-        .order_by(IndexGeneration.id.desc()).limit(3)
-    ).all()
+    rows = session.execute(_NEWEST).all()
     data_dir = get_settings().resolved_data_dir()
     for row in rows:  # a host still building its copy of the newest one searches the one before
         if row.path:

@@ -29,6 +29,7 @@ from paperwire.store.models import Paper
 
 log = logging.getLogger(__name__)
 _FLAG = "paperwire_papers_written"
+_COMMITTED = "paperwire_papers_committed"
 _INSTALLED = "paperwire_lexical_sync"
 
 
@@ -50,6 +51,13 @@ def _on_execute(state: ORMExecuteState) -> None:
 
 def _forget(session: Session, *_args) -> None:
     session.info.pop(_FLAG, None)
+    session.info.pop(_COMMITTED, None)
+
+
+def _committed(session: Session) -> None:
+    """After a COMMIT (or a SAVEPOINT release: SQLAlchemy reports both): publish at the outer end."""
+    if session.info.get(_FLAG):
+        session.info[_COMMITTED] = True
 
 
 def keep_in_step(db: Database) -> Database:
@@ -58,9 +66,12 @@ def keep_in_step(db: Database) -> Database:
     if getattr(factory, _INSTALLED, False):
         return db
 
-    def after_commit(session: Session) -> None:
-        if not session.info.pop(_FLAG, False):
+    def after_transaction_end(session: Session, transaction) -> None:
+        # Only once the outermost transaction is over: its connection (and on SQLite the
+        # write lock) is released by then, so the publisher's own sessions never wait on it.
+        if transaction.parent is not None or transaction.nested or not session.info.pop(_COMMITTED, False):
             return
+        session.info.pop(_FLAG, None)
         from paperwire.index.publish_lexical import publish_lexical_index
 
         try:
@@ -73,7 +84,8 @@ def keep_in_step(db: Database) -> Database:
 
     event.listen(factory, "after_flush", _on_flush)
     event.listen(factory, "do_orm_execute", _on_execute)
-    event.listen(factory, "after_commit", after_commit)
+    event.listen(factory, "after_commit", _committed)
+    event.listen(factory, "after_transaction_end", after_transaction_end)
     event.listen(factory, "after_rollback", _forget)
     setattr(factory, _INSTALLED, True)
     return db

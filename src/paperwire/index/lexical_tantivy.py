@@ -37,7 +37,7 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 import tantivy
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from paperwire.index.lexical import LexicalHit, LexicalPage
@@ -297,7 +297,7 @@ class GenerationReaders:
         self._open: dict[str, tuple[int, tantivy.Index]] = {}
 
     def get(self, directory: Path, generation: int) -> tantivy.Index | None:
-        key = str(directory.parent.resolve())
+        key = str(directory.parent)  # the data folder as settings name it (no syscalls per search)
         with self._lock:
             current = self._open.get(key)
             if current and current[0] == generation:
@@ -324,18 +324,23 @@ READERS = GenerationReaders()
 LOAD_PAPERS_UP_TO = 100
 
 
+#: Built once: constructing a statement costs more than SQLite takes to run it (per search).
+_VISIBLE_PAPERS = select(Paper).where(Paper.id.in_(bindparam("ids", expanding=True)), Paper.hidden.is_(False))
+_VISIBLE_IDS = select(Paper.id).where(Paper.id.in_(bindparam("ids", expanding=True)), Paper.hidden.is_(False))
+
+
 def visible_papers(session: Session, ids: list[int]) -> dict[int, Paper]:
     """The papers among ``ids`` that still exist and are not hidden."""
     if not ids:
         return {}
-    return {p.id: p for p in session.scalars(select(Paper).where(Paper.id.in_(ids), Paper.hidden.is_(False)))}
+    return {p.id: p for p in session.scalars(_VISIBLE_PAPERS, {"ids": list(ids)})}
 
 
 def visible_ids(session: Session, ids: list[int]) -> set[int]:
     """Which of ``ids`` still exist and are not hidden (the generation may predate a hide)."""
     if not ids:
         return set()
-    return set(session.scalars(select(Paper.id).where(Paper.id.in_(ids), Paper.hidden.is_(False))))
+    return set(session.scalars(_VISIBLE_IDS, {"ids": list(ids)}))
 
 
 class TantivySearcher:
