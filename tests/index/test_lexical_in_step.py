@@ -176,3 +176,16 @@ def test_a_savepoint_in_the_writing_transaction_publishes_after_the_outer_commit
                 session.flush()
             raise RuntimeError("the outer transaction rolls back")
     assert uids(db, "axolotl") == []
+
+
+def test_a_request_leaves_a_big_catch_up_to_the_worker(corpus, monkeypatch):
+    """After a large import the next web write would re-index everything written within the
+    watermark slack: above SMALL_CATALOGUE changed papers that is the worker's job."""
+    from paperwire.worker.jobs import _publish
+
+    monkeypatch.setattr(publish_lexical, "SMALL_CATALOGUE", 3)
+    newest = generations(corpus)[-1].id
+    add(corpus, record(3, "Axolotl limb atlas"))  # 13 papers written in the slack window > 3
+    assert generations(corpus)[-1].id == newest and uids(corpus, "axolotl") == []
+    assert "extended and published" in _publish(corpus).detail  # the worker: incremental, no limit
+    assert uids(corpus, "axolotl") == ["2001.00003"]

@@ -125,8 +125,12 @@ def publish_lexical_index(db: Database, *, force: bool = False, full: bool = Tru
             # Another host published it; build this host's copy of the same generation
             # (extending the newest one this host has, when it has one).
             started = time.perf_counter()
-            papers = _extend(db, data_dir, base[0], info[1], base[1]) if base else None
+            most = None if full else SMALL_CATALOGUE
+            papers = _extend(db, data_dir, base[0], info[1], base[1], most=most) if base else None
             report.incremental = papers is not None
+            if papers is None and not full and not _small(db):
+                report.needs_full, report.generation = True, info[0]
+                return report
             report.papers = papers if papers is not None else _build(db, data_dir, info[1])
             report.generation, report.built, report.seconds = info[0], True, time.perf_counter() - started
             _remove_unlisted(db, data_dir)
@@ -135,7 +139,8 @@ def publish_lexical_index(db: Database, *, force: bool = False, full: bool = Tru
         with db.session() as session:
             generation = begin_generation(session, LEXICAL, SCHEMA_NAME, marker, utcnow())
         name = directory_name(generation)
-        papers = _extend(db, data_dir, base[0], name, base[1]) if base else None
+        most = None if full else SMALL_CATALOGUE
+        papers = _extend(db, data_dir, base[0], name, base[1], most=most) if base else None
         report.incremental = papers is not None
         if papers is None:
             if not full and not _small(db):
@@ -196,9 +201,15 @@ def _link_copy(source: Path, target: Path) -> None:
             shutil.copy2(item, target / item.name)
 
 
-def _extend(db: Database, data_dir: Path, previous: str, name: str, since: datetime) -> int | None:
+def _extend(db: Database, data_dir: Path, previous: str, name: str, since: datetime, *,
+            most: int | None = None) -> int | None:
     """A copy of generation ``previous`` with papers written since ``since`` re-indexed and
-    hidden papers dropped; None (nothing left behind) when it would not match the database."""
+    hidden papers dropped; None (nothing left behind) when it would not match the database,
+    or when more than ``most`` papers changed (a request leaves a big catch-up to the worker)."""
+    if most is not None:
+        with db.session() as session:
+            if (session.scalar(select(func.count()).select_from(Paper).where(Paper.imported_at >= since)) or 0) > most:
+                return None
     target, building = data_dir / name, data_dir / f"{name}.building"
     shutil.rmtree(building, ignore_errors=True)
     _link_copy(data_dir / previous, building)
