@@ -7,9 +7,10 @@ a :class:`~paperwire.store.db.Database`'s sessions; when one commits a write
 to ``papers`` (ORM objects or Core ``insert``/``update``/``delete`` on the
 table), it publishes an *incremental* generation (only the papers written
 since the last one are indexed: milliseconds at any corpus size) and never
-a full build — when only a full build would match the database (a delete,
-merge or unhide), it leaves that to the worker and readers drop deleted and
-hidden papers at query time meanwhile. When another process holds the
+a full build of more than ``SMALL_CATALOGUE`` papers nor a catch-up of more
+than that many changed ones — when only those would match the database (a
+delete, merge or unhide; a big import just before), it leaves them to the
+worker, and readers drop deleted and hidden papers at query time meanwhile. When another process holds the
 build lock the worker's next round picks the change up.
 
 Who installs it: the web app (submissions, hides, deletes, merges) and the
