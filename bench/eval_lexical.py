@@ -9,13 +9,15 @@ seeded sample of papers that have both:
 * ``paraphrase`` — up to 10 content words of its ``ai_summary`` (a model's
   retelling, not the abstract), a fifth of them dropped at random, in order.
 
-Systems, in the same run on the same queries: ``database`` (today's FTS5
-path: no stemming, all words then any word, title 4 : abstract 1 :
-authors 0.5), ``tantivy`` (the new engine: English stemmer, same
-all-then-any and boosts, exact BM25), ``tantivy-plain`` (tantivy's default
+Systems, in the same run on the same queries: ``tantivy`` (paperwire's
+lexical engine: stemmed and exact forms, all words then any word, title x4,
+exact BM25), ``tantivy-plain`` (tantivy's default
 tokenizer and OR query parser over title+abstract, title boosted 4: what
 "just use tantivy" gives), ``tfidf`` (title+abstract, sublinear tf, smoothed
 idf, cosine). Metric: MRR@10 (one relevant paper per query), Recall@10.
+The retired database path (FTS5: no stemming, title 4 : abstract 1 :
+authors 0.5) measured 0.898 / 0.961 on the same queries (commit 1452c31);
+:data:`DATABASE_BASELINE` prints it beside the others.
 
     python bench/eval_lexical.py                 # ~1-2 minutes on a loaded machine
     python bench/eval_lexical.py --papers 150    # quicker
@@ -38,6 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 CORPUS = ROOT.parent / "shared" / "corpus" / "hf-daily-papers"
 SEED = 17
+#: (keywords MRR@10, R@10, paraphrase MRR@10, R@10) of the retired FTS5 path, default arguments.
+DATABASE_BASELINE = (0.898, None, 0.961, None)
 STOP = frozenset("""a about above after all also an and any are as at be been being between both but by can could do does
 for from has have how however in into is it its more most new no not of on one or our over paper propose proposed
 show shows such than that the their them then there these they this through to two under up use used uses using via
@@ -53,7 +57,7 @@ def words(text: str) -> list[str]:
 
 def build(folder: Path):
     os.environ.update(PAPERWIRE_DATABASE_URL=f"sqlite:///{folder / 'eval.db'}", PAPERWIRE_DATA_DIR=str(folder / "data"),
-                      PAPERWIRE_EMBED_ON_IMPORT="0", PAPERWIRE_LEXICAL_ENGINE="tantivy")
+                      PAPERWIRE_EMBED_ON_IMPORT="0")
     from paperwire.settings import get_settings
 
     get_settings.cache_clear()
@@ -150,14 +154,11 @@ class SparseTfIdf:
         return [pid for pid, _ in sorted(scores.items(), key=lambda x: (-x[1], x[0]))[:k]]
 
 
-def engine_ranker(db, engine: str):
+def engine_ranker(db):
     from paperwire.index.search import lexical_search
     from paperwire.index.query import parse_query
-    from paperwire.settings import get_settings
 
     def rank(text: str, k: int = 10) -> list[int]:
-        os.environ["PAPERWIRE_LEXICAL_ENGINE"] = engine
-        get_settings.cache_clear()
         return [h.paper.id for h in lexical_search(db, parse_query(text), limit=k).hits]
     return rank
 
@@ -175,10 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         db = build(Path(folder))
         qs = queries(db, args.papers, args.seed)
-        systems = {"database": engine_ranker(db, "database"), "tantivy": engine_ranker(db, "tantivy"),
+        systems = {"tantivy": engine_ranker(db),
                    "tantivy-plain": PlainTantivy(db).rank, "tfidf": SparseTfIdf(db).rank}
         print(f"{len(qs)} queries on {args.papers} papers (seed {args.seed})\n")
         print(f"{'system':<14} {'keywords MRR@10':>16} {'R@10':>6} {'paraphrase MRR@10':>18} {'R@10':>6} {'ms/query':>9}")
+        if (args.papers, args.seed) == (300, SEED):
+            km, _, pm, _ = DATABASE_BASELINE
+            print(f"{'database*':<14} {km:>16.3f} {'':>6} {pm:>18.3f} {'':>6} {'':>9}   (* retired FTS5, earlier run)")
         for name, rank in systems.items():
             started = time.perf_counter()
             results = {kind: [(pid, rank(text)) for pid, k, text in qs if k == kind] for kind in ("keywords", "paraphrase")}

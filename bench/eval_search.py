@@ -426,16 +426,15 @@ def grid_search(cands: list[Candidates], docs: list[Doc]) -> list[tuple[float, t
 
 
 def lexical_any_word(db, text: str, depth: int) -> list[int]:
-    """BM25 over *any* of the words (the FTS fallback forced), best first."""
-    from paperwire.index.lexical_sqlite import Fts5Index, match_expression
+    """BM25 over *any* of the words (the all-words-first fallback forced), best first."""
+    from paperwire.index.lexical import get_lexical_index
     from paperwire.index.query import parse_query
 
     parsed = parse_query(text)
-    expression = match_expression(parsed, any_word=True)
-    if expression is None:
+    if not parsed.required_words() and not parsed.phrases:
         return []
     with db.session() as session:
-        page = Fts5Index()._ranked(session, parsed, expression, limit=depth, offset=0, sort="relevance")
+        page = get_lexical_index().search(session, parsed, limit=depth, offset=0, sort="relevance", any_word=True)
     return [hit.paper_id for hit in page.hits]
 
 

@@ -9,9 +9,8 @@ with the papers' main text columns and a unique id, no normalisation, no
 merge, no other index — the floor a Python importer can reach on this machine.
 
     python bench/import_throughput.py /tmp/corpus-100k.jsonl.gz --db /tmp/bench-100k.db
-    python bench/import_throughput.py FILE --db DB --bulk             # as `paperwire import --bulk`
-    python bench/import_throughput.py FILE --db DB --drop-db-fts      # schema without the in-database
-        # full-text index (FTS5 triggers / PostgreSQL search_vector), as after migration 0014
+    python bench/import_throughput.py FILE --db DB --bulk             # as `paperwire import --bulk` (bigger batches)
+    python bench/import_throughput.py FILE --db DB --no-lexical       # the import alone, no tantivy build after
     python bench/import_throughput.py FILE --db postgresql+psycopg://user@host/db   # an empty PG database
     python bench/import_throughput.py FILE --backend postgres --pgdata /tmp/pw-bench-pg  # local pgserver, kept
 """
@@ -19,7 +18,6 @@ merge, no other index — the floor a Python importer can reach on this machine.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import resource
 import sys
@@ -29,7 +27,7 @@ from pathlib import Path
 import orjson
 from sqlalchemy import text
 
-from paperwire.index.lexical import bulk_loading
+from paperwire.index.publish_lexical import publish_lexical_index
 from paperwire.sources.formats import read_path
 from paperwire.sources.importer import import_items
 from paperwire.sources.textfile import iter_lines
@@ -66,13 +64,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pgdata", type=Path, default=Path("/tmp/paperwire-bench-pg"),
                         help="data folder of the local PostgreSQL (kept for search_latency.py)")
     parser.add_argument("--batch-size", type=int, default=10_000)
-    parser.add_argument("--bulk", "--no-fts-triggers", dest="bulk", action="store_true",
-                        help="as `import --bulk`: drop the FTS5 triggers while importing, rebuild the index once at the end")
+    parser.add_argument("--bulk", action="store_true",
+                        help="as `import --bulk`: $PAPERWIRE_IMPORT_BULK_BATCH_SIZE-sized transactions (sets --batch-size)")
+    parser.add_argument("--no-lexical", action="store_true",
+                        help="skip the tantivy index build that `paperwire import` runs at its end")
     parser.add_argument("--drop-db-fts", action="store_true",
-                        help="drop the in-database full-text index first (FTS5 triggers, PostgreSQL search_vector)")
+                        help="for databases from before migration 0014: drop the in-database full-text index first")
     parser.add_argument("--limit", type=int, default=0, help="import only the first N records (0: all)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare orjson+executemany baseline")
     args = parser.parse_args(argv)
+    if args.bulk:
+        from paperwire.settings import get_settings
+
+        args.batch_size = get_settings().import_bulk_batch_size
     with bench_database(parser, args, fresh=True) as (url, size_of):
         run(args, url, size_of)
 
@@ -150,23 +154,21 @@ def run(args, url: str, size_of) -> None:
             samples.append((elapsed, read, rss_mb()))
         print(f"\r{read:,} papers  {read / elapsed:,.0f}/s  RSS {rss_mb():.0f} MiB", end="", file=sys.stderr)
 
-    with bulk_loading(db) if args.bulk else contextlib.nullcontext():
-        report = import_items(db, limited(read_path(args.corpus, "kaggle"), args.limit),
-                              batch_size=args.batch_size, on_progress=on_progress)
-        import_s, import_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    report = import_items(db, limited(read_path(args.corpus, "kaggle"), args.limit),
+                          batch_size=args.batch_size, on_progress=on_progress)
+    import_s, import_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    if not args.no_lexical:
+        publish_lexical_index(db)
     rebuild_s = time.perf_counter() - started - import_s
     total_s = import_s + rebuild_s
     size_mb = size_of(db)
     db.close()
     print(file=sys.stderr)
     print(f"papers: {report.result.inserted:,} new, {report.invalid} invalid")
-    fts = "dropped (schema as after 0014)" if args.drop_db_fts else (
-        "triggers dropped, rebuilt after (--bulk)" if args.bulk else "kept in step (triggers/generated column)")
-    print(f"in-database full-text index: {fts}")
     print(f"import: {import_s:.1f} s = {report.read / import_s:,.0f} papers/s "
           f"(CPU {import_cpu:.1f} s = {report.read / import_cpu:,.0f}/CPU-s)  {load()}")
-    if args.bulk and not args.drop_db_fts:
-        print(f"index rebuild: {rebuild_s:.1f} s; overall {report.read / total_s:,.0f} papers/s")
+    if not args.no_lexical:
+        print(f"lexical index (tantivy) build: {rebuild_s:.1f} s; overall {report.read / total_s:,.0f} papers/s")
     print(f"peak RSS: {peak_rss_mb():.0f} MiB; database size: {size_mb:,.0f} MiB")
     print("RSS over time (s, papers, MiB): " + ", ".join(f"({t:.0f}, {n:,}, {m:.0f})" for t, n, m in samples))
 

@@ -44,8 +44,6 @@ MEANING: dict[str, tuple[str, str]] = {
     "import_max_line_bytes": ("Import and search", "Longest line an importer reads, in bytes; a longer one is a clear "
                               "`file:line` error (one huge abstract cannot cost gigabytes)"),
     "import_max_file_bytes": ("Import and search", "Largest file read whole (hf-daily JSON, Atom and OAI-PMH XML), in bytes"),
-    "lexical_engine": ("Import and search", "Lexical search engine: `database` (FTS5 on SQLite, tsvector on PostgreSQL) or "
-                       "`tantivy` (a published tantivy index in the data folder, built by the worker)"),
     "embedder": ("Import and search", "Embedding model: `paperwire-minilm-v1` (bundled int8 ONNX MiniLM, offline), "
                  "`paperwire-static-v1` (bundled, ~30x faster, weaker), `static:<dir>`, `onnx:<dir>` or "
                  "`st:<sentence-transformers name or path>`. Changing it needs every paper embedded again (`paperwire embed`; the worker does it)"),

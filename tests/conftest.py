@@ -29,8 +29,8 @@ BACKEND = os.environ.get("PAPERWIRE_TEST_BACKEND", "sqlite").strip().lower() or 
 if BACKEND not in ("sqlite", "postgres"):
     raise pytest.UsageError(f"PAPERWIRE_TEST_BACKEND must be sqlite or postgres, not {BACKEND!r}")
 ON_POSTGRES = BACKEND == "postgres"
-#: For tests of SQLite-only machinery (FTS5 internals, the usearch file).
-sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="SQLite-specific (FTS5 / usearch file)")
+#: For tests of SQLite-only machinery (the usearch file, SQLite schema details).
+sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="SQLite-specific (usearch file, SQLite schema)")
 postgres_only = pytest.mark.skipif(not ON_POSTGRES, reason="needs PAPERWIRE_TEST_BACKEND=postgres")
 
 
@@ -101,7 +101,11 @@ def db_url(tmp_path) -> str:
 
 @pytest.fixture
 def db(db_url) -> Database:
-    database = open_database(db_url)
+    """The test's database; paper writes reach the lexical index after each commit,
+    as in the web app (the one path every insert-then-search test goes through)."""
+    from paperwire.index.lexical_sync import keep_in_step
+
+    database = keep_in_step(open_database(db_url))
     yield database
     database.close()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
@@ -105,7 +105,7 @@ def import_(
     map_: Annotated[Optional[list[str]], typer.Option("--map", help="CSV column mapping FIELD=COLUMN (e.g. --map title=Paper Title).")] = None,
     batch_size: Annotated[int, typer.Option(help="Records per transaction.")] = 0,
     embed: Annotated[Optional[bool], typer.Option("--embed/--no-embed", help="Embed new papers now instead of leaving them to the worker / `paperwire embed` (default: $PAPERWIRE_EMBED_ON_IMPORT, off).")] = None,
-    bulk: Annotated[bool, typer.Option("--bulk", help="Large imports: build the search index once at the end instead of per row (single writer only).")] = False,
+    bulk: Annotated[bool, typer.Option("--bulk", help="Large imports (kept for scripts: every import now indexes for search once at the end).")] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -131,10 +131,7 @@ def import_(
             mapping[field.strip()] = column.strip()
         options["column_map"] = mapping
     reports = {}
-    from paperwire.index.lexical import bulk_loading
-
-    loading = bulk_loading(database) if bulk else nullcontext()
-    with loading, _embedding(database, embed) as on_changed, _progress() as progress:
+    with _embedding(database, embed) as on_changed, _progress() as progress:
         for path in paths:
             try:
                 fmt = detect_format(path) if format == "auto" else format
@@ -181,16 +178,17 @@ def _embedding(database: Database, embed: bool | None = None):
     default (the worker's ``embed`` job backfills, so storing papers never waits
     on the model); embed them when ``embed`` (default: $PAPERWIRE_EMBED_ON_IMPORT) says so, and
     publish the vector index once at the end (also when the command fails
-    after some batches were stored). The tantivy lexical index, when it is
-    the engine, is published at the end too."""
-    from paperwire.index.publish_lexical import publish_if_enabled
+    after some batches were stored). The lexical index is published at the
+    end too (incrementally: only the papers written are indexed), and the
+    TF-IDF neighbour index of similar papers."""
+    from paperwire.index.publish_lexical import publish_lexical_index
     from paperwire.index.tfidf import publish_tfidf_index
 
     try:
         with _embedding_only(database, embed) as on_changed:
             yield on_changed
     finally:
-        publish_if_enabled(database)
+        publish_lexical_index(database)
         publish_tfidf_index(database)  # the lexical half of similar papers
 
 
@@ -449,10 +447,11 @@ def index_rebuild(
     db: DbOption = None,
 ) -> None:
     """Re-create the lexical index (and optionally the vector index) from the papers table."""
-    from paperwire.index.lexical import rebuild_lexical_index
+    from paperwire.index.publish_lexical import publish_lexical_index
 
     database = _open(db)
-    console.print(f"lexical index: {rebuild_lexical_index(database)} papers indexed")
+    report = publish_lexical_index(database, force=True)
+    console.print(f"lexical index: {report.papers} papers indexed")
     from paperwire.index.tfidf import publish_tfidf_index
 
     console.print(publish_tfidf_index(database, force=True).summary())

@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 
 from paperwire.index.publish import publish_vector_index
-from paperwire.index.publish_lexical import publish_if_enabled
+from paperwire.index.publish_lexical import publish_lexical_index
 from paperwire.index.tfidf import publish_tfidf_index
 from paperwire.index.vectors import embed_paper_ids
 from paperwire.rank.demo_library import load_demo_library
@@ -91,7 +91,7 @@ def load_demo(db: Database, log: Callable[[str], object] = print, *, real_days: 
         log(f"embedding {len(changed)} papers …")
         embed_paper_ids(db, changed)
     publish_vector_index(db)
-    publish_if_enabled(db)
+    publish_lexical_index(db)
     publish_tfidf_index(db)
     from paperwire.rank.topics import build_topics
 

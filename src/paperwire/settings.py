@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 from pydantic import PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,10 +64,6 @@ class Settings(BaseSettings):
     #: stored at full speed and the worker's ``embed`` job, or ``paperwire
     #: embed``, backfills them; ``--embed`` opts one import in).
     embed_on_import: bool = False
-    #: Lexical search engine: "database" (SQLite FTS5 / PostgreSQL tsvector,
-    #: always in step) or "tantivy" (exact BM25 with stemming, one engine for
-    #: both databases; published as a generation by the worker's index job).
-    lexical_engine: Literal["database", "tantivy"] = "database"
     #: Seconds between requests to arXiv (their terms ask for 3 s).
     harvest_delay: float = 3.0
     arxiv_api_url: str = "https://export.arxiv.org/api/query"

@@ -1,5 +1,5 @@
-"""Lexical search on a real migrated database (FTS5 + triggers, tsvector, or the
-published tantivy index with ``PAPERWIRE_LEXICAL_ENGINE=tantivy``)."""
+"""Lexical search on a real migrated database and the published tantivy index
+(the ``db`` fixture publishes after every commit that writes papers)."""
 
 from __future__ import annotations
 
@@ -10,20 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, text, update
 
-from paperwire.index.lexical import get_lexical_index
-from paperwire.index.lexical_sqlite import deferred_indexing
-from paperwire.index.publish_lexical import publish_if_enabled
 from paperwire.index.query import parse_query, terms
 from paperwire.index.search import highlight, lexical_search, search, snippet
 from paperwire.records import PaperRecord, PaperVersion
 from paperwire.store.models import Paper
 from paperwire.store.papers import upsert_papers
-from paperwire.settings import get_settings
 from tests.conftest import sqlite_only
-
-TANTIVY = get_settings().lexical_engine == "tantivy"
-#: Tests of the database engines' own machinery (FTS5 triggers, the scoring budget).
-database_engine_only = pytest.mark.skipif(TANTIVY, reason="tests the database engine's internals")
 
 FILLER = "We study a problem and present results on benchmarks with careful experiments"
 
@@ -40,7 +32,6 @@ def record(n: int, title: str, abstract: str = FILLER, *, authors=("Ann Filler",
 def add(db, *records: PaperRecord) -> None:
     with db.session() as session:
         upsert_papers(session, records)
-    publish_if_enabled(db)  # the tantivy engine follows writes once the worker publishes
 
 
 def uids(results) -> list[str]:
@@ -120,8 +111,7 @@ def test_filters_only_sorted_by_date_with_total(corpus):
     assert uids(results) == ["2001.00002", "2001.00001"]
     assert results.total == 2
     assert all(hit.score == 0.0 for hit in results.hits)
-    # The database engines do not count before the last page; tantivy counts exactly.
-    assert lex(corpus, "cat:q-bio", limit=1).total == (2 if TANTIVY else None)
+    assert lex(corpus, "cat:q-bio", limit=1).total == 2  # counted exactly on every page
     assert lex(corpus, "cat:q-bio", limit=1, offset=1).total == 2
 
 
@@ -144,57 +134,14 @@ def test_updates_and_deletes_reach_the_index(corpus):
     with corpus.session() as session:
         session.execute(delete(Paper).where(Paper.uid == "2001.00001"))
     assert uids(lex(corpus, "axolotl")) == []
-    if corpus.dialect == "sqlite":
-        with corpus.session() as session:  # the external-content index stays consistent
-            session.execute(text("INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', 1)"))
 
 
 @sqlite_only
-@database_engine_only
-def test_rebuild_restores_the_index(corpus):
-    index = get_lexical_index("sqlite")
-    with corpus.session() as session:
-        session.execute(text("INSERT INTO papers_fts(papers_fts) VALUES ('delete-all')"))
-    assert uids(lex(corpus, "zebrafish")) == []
-    with corpus.session() as session:
-        assert index.rebuild(session) == 26
-    assert len(uids(lex(corpus, "zebrafish"))) == 3
-
-
-@sqlite_only
-@database_engine_only
-def test_deferred_indexing_rebuilds_and_restores_triggers(db):
-    triggers = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'papers_fts_%'"
-    with deferred_indexing(db.engine):
-        add(db, record(1, "Zebrafish regeneration atlas"))
-        with db.session() as session:
-            assert session.scalar(text(triggers)) == 0
-        assert uids(lex(db, "zebrafish")) == []
-    assert uids(lex(db, "zebrafish")) == ["2001.00001"]
+def test_the_database_full_text_index_is_gone(db):
+    """Migration 0014 retired FTS5 (tsvector on PostgreSQL: tests/store/test_postgres.py)."""
     with db.session() as session:
-        assert session.scalar(text(triggers)) == 3
-    add(db, record(2, "Zebrafish fins"))
-    assert len(uids(lex(db, "zebrafish"))) == 2
-
-
-@database_engine_only
-def test_frequent_terms_rank_only_the_newest_matches(corpus, monkeypatch):
-    from paperwire.index import lexical_sqlite
-
-    monkeypatch.setattr(lexical_sqlite, "SCORE_BUDGET", 10)
-    results = lex(corpus, "ordinary", limit=1)
-    assert results.total == 20
-    with corpus.session() as session:
-        newest = set(session.scalars(select(Paper.uid).where(Paper.title.like("Filler%")).order_by(Paper.id.desc()).limit(10)))
-    assert uids(results)[0] in newest
-    # Filters that leave nothing in the window fall back to ranking every match.
-    old = lex(corpus, "ordinary after:2020-01-17 before:2020-01-21", limit=2)
-    assert len(old.hits) == 2 and not {h.paper.uid for h in old.hits} & newest
-    # Date order for frequent terms walks the date index instead: same answer as the exact path.
-    by_date = lex(corpus, "ordinary cat:physics", limit=5, offset=2, sort="date")
-    monkeypatch.setattr(lexical_sqlite, "SCORE_BUDGET", 10_000)
-    assert uids(by_date) == uids(lex(corpus, "ordinary cat:physics", limit=5, offset=2, sort="date"))
-    assert all(hit.score > 0 for hit in by_date.hits)
+        names = set(session.scalars(text("SELECT name FROM sqlite_master WHERE name LIKE 'papers_fts%'")))
+    assert names == set()
 
 
 def test_pagination_is_consistent(corpus):
@@ -234,8 +181,6 @@ def test_errors_for_bad_arguments(db):
         search(db, "x", sort="stars")
     with pytest.raises(ValueError, match="limit"):
         search(db, "x", limit=0)
-    with pytest.raises(ValueError, match="no lexical search for database dialect 'oracle'"):
-        get_lexical_index("oracle")
 
 
 def test_empty_query_gives_nothing(corpus):

@@ -22,7 +22,7 @@ from paperwire.records import PaperRecord
 from paperwire.settings import get_settings
 from paperwire.sources.formats import read_path
 from paperwire.sources.importer import import_items
-from paperwire.store.generations import IndexGeneration
+from paperwire.store.generations import VECTORS, IndexGeneration
 from paperwire.store.papers import get_paper, upsert_papers
 from tests.conftest import ON_POSTGRES
 
@@ -50,7 +50,7 @@ def test_nothing_published_means_word_matches_with_a_notice_and_no_inline_build(
         similar_papers(embedded, "0704.0001", limit=3)
     assert _files() == set()  # the request built nothing
     with embedded.session() as session:
-        assert session.scalar(select(IndexGeneration.id)) is None
+        assert session.scalar(select(IndexGeneration.id).where(IndexGeneration.kind == VECTORS)) is None
 
 
 def test_publish_builds_once_and_readers_load_the_generation(embedded):
@@ -122,4 +122,4 @@ def test_only_two_generations_stay_on_disk(embedded):
         generations.append(publish_vector_index(embedded).generation)
     assert _files() == {f"vectors-{DEFAULT_EMBEDDER}-g{g}.usearch" for g in generations[-2:]}
     with embedded.session() as session:
-        assert set(session.scalars(select(IndexGeneration.id))) == set(generations[-2:])
+        assert set(session.scalars(select(IndexGeneration.id).where(IndexGeneration.kind == VECTORS))) == set(generations[-2:])

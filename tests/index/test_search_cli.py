@@ -1,4 +1,4 @@
-"""``paperwire search`` end to end on the real demo corpus (CLI → search → FTS5)."""
+"""``paperwire search`` end to end on the real demo corpus (CLI → search → the tantivy index)."""
 
 from __future__ import annotations
 

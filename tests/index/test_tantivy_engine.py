@@ -1,5 +1,9 @@
 """The tantivy lexical engine: publishing generations, readers in other processes,
-writes reflected after publish, the query language, engine snippets."""
+writes reflected after publish, the query language, engine snippets.
+
+``corpus`` and ``raw`` are databases *without* the after-commit hook
+(``index.lexical_sync``), to test what publishing itself does; the ``db``
+fixture has it, like the web app (see test_lexical_in_step.py)."""
 
 from __future__ import annotations
 
@@ -20,16 +24,11 @@ from paperwire.index.search import lexical_search
 from paperwire.records import PaperRecord, PaperVersion
 from paperwire.settings import get_settings
 from paperwire.store.generations import LEXICAL, IndexGeneration
+from paperwire.store.db import open_database
 from paperwire.store.models import Paper
 from paperwire.store.papers import upsert_papers
 
 FILLER = "We study a problem and present results on benchmarks with careful experiments"
-
-
-@pytest.fixture(autouse=True)
-def _tantivy(monkeypatch):
-    monkeypatch.setenv("PAPERWIRE_LEXICAL_ENGINE", "tantivy")
-    get_settings.cache_clear()
 
 
 def record(n: int, title: str, abstract: str = FILLER, *, authors=("Ann Filler",), cats=("physics.gen-ph",),
@@ -53,7 +52,16 @@ def uids(results) -> list[str]:
 
 
 @pytest.fixture
-def corpus(db):
+def raw(db_url):
+    """The test's database with no after-commit publishing: only explicit publishes index."""
+    database = open_database(db_url)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def corpus(raw):
+    db = raw
     add(db, *[record(100 + i, f"Filler paper number {i} on ordinary topics") for i in range(12)])
     add(
         db,
@@ -78,11 +86,14 @@ def _generations(db) -> list[IndexGeneration]:
                                     .order_by(IndexGeneration.id)))
 
 
-def test_search_works_before_anything_is_published(db):
-    add(db, record(1, "Zebrafish regeneration atlas"))
-    with db.session() as session:
+def test_nothing_matches_before_anything_is_published(raw):
+    add(raw, record(1, "Zebrafish regeneration atlas"))
+    with raw.session() as session:
         assert published_searcher(session) is None
-    assert uids(lex(db, "zebrafish")) == ["2001.00001"]  # the database engine answers meanwhile
+    results = lex(raw, "zebrafish")
+    assert results.hits == [] and results.total == 0  # no second engine to fall back on
+    publish_lexical_index(raw)
+    assert uids(lex(raw, "zebrafish")) == ["2001.00001"]
 
 
 def test_publishing_is_idempotent_and_keeps_two_generations(corpus):
@@ -114,7 +125,8 @@ def test_hides_and_deletes_are_reflected_at_once_and_after_publish(corpus):
     before = lex(corpus, "zebrafish")
     assert uids(before) == ["2001.00003"] and before.total == 1
     report = publish_lexical_index(corpus)
-    assert report.built and report.papers == 16  # the hide changed the fingerprint too
+    # The hide changed the fingerprint too; the delete needs a full build (the count differs).
+    assert report.built and report.papers == 16 and not report.incremental
     assert uids(lex(corpus, "zebrafish")) == ["2001.00003"]
     with corpus.session() as session:
         session.execute(update(Paper).where(Paper.uid == "2001.00001").values(hidden=False))
@@ -190,7 +202,7 @@ def test_another_host_builds_its_copy_of_the_same_generation(corpus):
     from paperwire.index.lexical_tantivy import READERS
 
     READERS.clear()  # a fresh process on a host whose folder lacks the generation
-    assert uids(lex(corpus, "zebrafish"))[0] == "2001.00001"  # database engine meanwhile
+    assert uids(lex(corpus, "zebrafish")) == []  # nothing on this host yet
     report = publish_lexical_index(corpus)
     assert report.built and report.generation == row.id and len(_generations(corpus)) == 1
     with corpus.session() as session:
@@ -224,6 +236,12 @@ def test_a_second_process_switches_to_a_new_generation(corpus):
         assert ask("axolotl") == ""  # not yet published
         publish_lexical_index(corpus)
         assert ask("axolotl") == "2001.00009"  # the reader opened the new generation
+        from paperwire.index.lexical_sync import keep_in_step
+
+        writer = keep_in_step(open_database(get_settings().database_url))  # a web process
+        add(writer, record(10, "Axolotl tail atlas"))  # published right after its commit
+        writer.close()
+        assert sorted(ask("axolotl").split(",")) == ["2001.00009", "2001.00010"]
     finally:
         reader.stdin.close()
         reader.wait(timeout=30)
@@ -242,10 +260,26 @@ def test_index_rebuild_publishes_a_new_generation_from_scratch(corpus, db_url):
     assert _generations(corpus)[-1].id > before  # forced, although nothing changed
 
 
-def test_worker_index_job_publishes_the_lexical_generation(db):
+def test_worker_index_job_publishes_the_lexical_generation(raw):
     from paperwire.worker.jobs import _publish
 
+    db = raw
     add(db, record(1, "Zebrafish regeneration atlas"))
     result = _publish(db)
     assert "lexical index: generation" in result.detail and "built and published" in result.detail
     assert "is current" in _publish(db).detail.split(";")[-1]
+
+
+def test_a_lagging_host_searches_its_older_copy_then_extends_it(corpus):
+    from paperwire.index.lexical_tantivy import READERS
+
+    add(corpus, record(9, "Axolotl limb atlas"))
+    assert publish_lexical_index(corpus).incremental
+    newest = _generations(corpus)[-1]
+    shutil.rmtree(get_settings().resolved_data_dir() / newest.path)  # this host lacks the newest one
+    READERS.clear()
+    assert uids(lex(corpus, "zebrafish"))[0] == "2001.00001"  # the generation before answers meanwhile
+    assert uids(lex(corpus, "axolotl")) == []
+    report = publish_lexical_index(corpus)
+    assert report.built and report.incremental and report.generation == newest.id
+    assert uids(lex(corpus, "axolotl")) == ["2001.00009"]

@@ -126,7 +126,7 @@ def lexical_rankings(db: Database, parsed: ParsedQuery, depth: int) -> tuple[lis
     any-word tail matters for long or paraphrased queries (a title used as a
     query matches all its words only in its own paper).
     """
-    index = get_lexical_index(db.dialect)
+    index = get_lexical_index()
     with db.session() as session:
         page = index.search(session, parsed, limit=depth, offset=0, sort="relevance")
         ranking = [(hit.paper_id, hit.score) for hit in page.hits]
@@ -140,14 +140,14 @@ def lexical_rankings(db: Database, parsed: ParsedQuery, depth: int) -> tuple[lis
 
 def lexical_count(db: Database, parsed: ParsedQuery) -> int | None:
     """How many papers have all the query's words (the lexical index counts them)."""
-    index = get_lexical_index(db.dialect)
+    index = get_lexical_index()
     with db.session() as session:
         return index.search(session, parsed, limit=1, offset=0, sort="relevance").total
 
 
 def lexical_ranking(db: Database, parsed: ParsedQuery, depth: int) -> list[tuple[int, float]]:
     """What lexical mode ranks (all words; any word only when nothing has all)."""
-    index = get_lexical_index(db.dialect)
+    index = get_lexical_index()
     with db.session() as session:
         page = index.search(session, parsed, limit=depth, offset=0, sort="relevance")
     return [(hit.paper_id, hit.score) for hit in page.hits]

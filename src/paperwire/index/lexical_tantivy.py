@@ -37,7 +37,7 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 import tantivy
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from paperwire.index.lexical import LexicalHit, LexicalPage
@@ -243,28 +243,26 @@ class Highlighter:
 
     def __init__(self, searcher: tantivy.Searcher, text: tantivy.Query):
         self._searcher, self._text = searcher, text
-        self._title = self._abstract = None  # made on first use: candidate lists (hybrid) never highlight
+        self._generator = None  # made on first use: candidate lists (hybrid) never highlight
 
     def __call__(self, title: str, abstract: str) -> tuple[str, str]:
         return self.title(title), self.snippet(abstract)
 
-    def _ready(self) -> None:
-        if self._title is None:
-            self._title = tantivy.SnippetGenerator.create(self._searcher, self._text, SCHEMA, "body")
-            self._title.set_max_num_chars(100_000)
-            self._abstract = tantivy.SnippetGenerator.create(self._searcher, self._text, SCHEMA, "body")
-            self._abstract.set_max_num_chars(SNIPPET_CHARS)
+    def _sized(self, chars: int) -> tantivy.SnippetGenerator:
+        """The one generator of this query (its term weights are computed once), cut at ``chars``."""
+        if self._generator is None:
+            self._generator = tantivy.SnippetGenerator.create(self._searcher, self._text, SCHEMA, "body")
+        self._generator.set_max_num_chars(chars)
+        return self._generator
 
     def title(self, title: str) -> str:
-        self._ready()
-        snip = self._title.snippet_from_doc(tantivy.Document(body=title))
+        snip = self._sized(100_000).snippet_from_doc(tantivy.Document(body=title))
         ranges = [(r.start, r.end) for r in snip.highlighted()]
         return _marked(title, ranges) if ranges else html.escape(title)
 
     def snippet(self, abstract: str) -> str:
-        self._ready()
         abstract = " ".join(abstract.split())
-        snip = self._abstract.snippet_from_doc(tantivy.Document(body=abstract))
+        snip = self._sized(SNIPPET_CHARS).snippet_from_doc(tantivy.Document(body=abstract))
         ranges = [(r.start, r.end) for r in snip.highlighted()]
         if not ranges:
             return plain_snippet(abstract)
@@ -299,7 +297,7 @@ class GenerationReaders:
         self._open: dict[str, tuple[int, tantivy.Index]] = {}
 
     def get(self, directory: Path, generation: int) -> tantivy.Index | None:
-        key = str(directory.parent.resolve())
+        key = str(directory.parent)  # the data folder as settings name it (no syscalls per search)
         with self._lock:
             current = self._open.get(key)
             if current and current[0] == generation:
@@ -326,18 +324,23 @@ READERS = GenerationReaders()
 LOAD_PAPERS_UP_TO = 100
 
 
+#: Built once: constructing a statement costs more than SQLite takes to run it (per search).
+_VISIBLE_PAPERS = select(Paper).where(Paper.id.in_(bindparam("ids", expanding=True)), Paper.hidden.is_(False))
+_VISIBLE_IDS = select(Paper.id).where(Paper.id.in_(bindparam("ids", expanding=True)), Paper.hidden.is_(False))
+
+
 def visible_papers(session: Session, ids: list[int]) -> dict[int, Paper]:
     """The papers among ``ids`` that still exist and are not hidden."""
     if not ids:
         return {}
-    return {p.id: p for p in session.scalars(select(Paper).where(Paper.id.in_(ids), Paper.hidden.is_(False)))}
+    return {p.id: p for p in session.scalars(_VISIBLE_PAPERS, {"ids": list(ids)})}
 
 
 def visible_ids(session: Session, ids: list[int]) -> set[int]:
     """Which of ``ids`` still exist and are not hidden (the generation may predate a hide)."""
     if not ids:
         return set()
-    return set(session.scalars(select(Paper.id).where(Paper.id.in_(ids), Paper.hidden.is_(False))))
+    return set(session.scalars(_VISIBLE_IDS, {"ids": list(ids)}))
 
 
 class TantivySearcher:

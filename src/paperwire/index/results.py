@@ -68,11 +68,11 @@ def check_arguments(mode: str, sort: str, limit: int, offset: int) -> None:
 def lexical_search(
     db: Database, parsed: ParsedQuery, limit: int = 20, offset: int = 0, sort: str = "relevance"
 ) -> SearchResults:
-    """Keyword search with the database's lexical index."""
+    """Keyword search with the published tantivy index."""
     check_arguments("lexical", sort, limit, offset)
     if parsed.is_empty:
         return SearchResults(hits=[], total=0, mode="lexical", query=parsed, warnings=list(parsed.warnings))
-    index = get_lexical_index(db.dialect)
+    index = get_lexical_index()
     with db.session() as session:
         page = index.search(session, parsed, limit=limit, offset=offset, sort=sort)
         if page.papers is not None:

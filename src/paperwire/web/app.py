@@ -111,6 +111,9 @@ def create_app(db: Database | None = None) -> FastAPI:
         dependencies=[Depends(limit_writes)],
     )
     app.state.db = db or open_database(settings.database_url)
+    from paperwire.index.lexical_sync import keep_in_step
+
+    keep_in_step(app.state.db)  # web writes reach search right after their commit
     app.state.page_cache = PageCache(ttl=5.0)
 
     @app.middleware("http")

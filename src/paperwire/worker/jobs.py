@@ -97,17 +97,14 @@ def _embed(db: Database) -> JobResult:
 
 def _publish(db: Database) -> JobResult:
     from paperwire.index.publish import publish_vector_index
-
-    from paperwire.index.publish_lexical import publish_if_enabled
+    from paperwire.index.publish_lexical import publish_lexical_index
 
     from paperwire.index.tfidf import publish_tfidf_index
 
     report = publish_vector_index(db)
     tfidf = publish_tfidf_index(db)
-    lexical = publish_if_enabled(db)
+    lexical = publish_lexical_index(db)
     built = (report.vectors if report.built else 0) + (tfidf.papers if tfidf.built else 0)
-    if lexical is None:
-        return JobResult(built, f"{report.summary()}; {tfidf.summary()}")
     return JobResult(built + (lexical.papers if lexical.built else 0),
                      f"{report.summary()}; {tfidf.summary()}; {lexical.summary()}")
 
