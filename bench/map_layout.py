@@ -1,6 +1,6 @@
 """Map layout time and peak memory: openTSNE (what the worker runs) beside PCA to 2D.
 
-Synthetic vectors at the real model's dimension (256): 200 topic directions plus
+Synthetic vectors at the real model's dimension (384): 200 topic directions plus
 noise, L2-normalised, so the neighbourhoods look like a corpus rather than pure
 noise. Each measurement runs in a fresh child process (``spawn``) so its peak
 RSS is its own; the same script, machine and moment give the baseline.
@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-DIM = 256
+DIM = 384
 
 
 def vectors(n: int, seed: int = 0) -> np.ndarray:
