@@ -27,15 +27,16 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from paperwire.store.db import Database
 from paperwire.store.models import Paper
+from paperwire.store.paper_rows import PAPERS_WRITTEN, note_papers_written
 
 log = logging.getLogger(__name__)
-_FLAG = "paperwire_papers_written"
+_FLAG = PAPERS_WRITTEN
 _COMMITTED = "paperwire_papers_committed"
 _INSTALLED = "paperwire_lexical_sync"
 
 
 def _wrote_papers(session: Session) -> None:
-    session.info[_FLAG] = True
+    note_papers_written(session)
 
 
 def _on_flush(session: Session, _context) -> None:

@@ -71,10 +71,21 @@ def select_rows(connection: Connection, column: str, values: Sequence) -> list[d
     return found
 
 
+#: ``session.info`` key set when a session wrote papers below the ORM (raw
+#: ``executemany`` / ``COPY``), where no flush or ORM-execute event sees it;
+#: watchers of paper writes (``index.lexical_sync``) read it.
+PAPERS_WRITTEN = "paperwire_papers_written"
+
+
+def note_papers_written(session: Session) -> None:
+    session.info[PAPERS_WRITTEN] = True
+
+
 def insert_new_papers(session: Session, rows: Sequence[dict]) -> dict[str, int]:
     """Insert ``rows`` (dicts holding every column of :data:`INSERT_COLUMNS`); returns uid -> id."""
     if not rows:
         return {}
+    note_papers_written(session)
     connection = session.connection()
     dialect = connection.dialect
     getter = itemgetter(*(c.name for c in INSERT_COLUMNS))
