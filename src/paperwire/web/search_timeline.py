@@ -59,7 +59,7 @@ def match_days(db: Database, query: str) -> tuple[list[date], int | None]:
     if parsed.is_empty:
         return [], 0
     with db.session() as session:
-        page = get_lexical_index(db.dialect).search(session, parsed, limit=MAX_COUNTED, sort="date")
+        page = get_lexical_index().search(session, parsed, limit=MAX_COUNTED, sort="date")
         ids = [hit.paper_id for hit in page.hits]
         if not ids:
             return [], page.total
