@@ -33,7 +33,7 @@ from sqlalchemy import select
 
 from paperwire.index.results import SearchHit
 from paperwire.index.tfidf import TfidfMatrix, tfidf_index
-from paperwire.index.vectors import SemanticIndex, SemanticUnavailable, semantic_index
+from paperwire.index.vectors import PaperNotIndexedYet, SemanticIndex, SemanticUnavailable, semantic_index
 from paperwire.store.db import Database
 from paperwire.store.embeddings import load_vectors
 from paperwire.store.models import Paper
@@ -111,7 +111,7 @@ def similar_ids(db: Database, paper_id: int, *, pool: int = POOL) -> list[tuple[
         if halves.dense is None and halves.lexical is None:
             raise SemanticUnavailable("the similarity indexes have not been built yet "
                                       "(run `paperwire worker` or `paperwire embed`)")
-        raise SemanticUnavailable("this paper has not been indexed yet; similar papers appear once it is")
+        raise PaperNotIndexedYet("this paper has not been embedded yet; similar papers appear once it is")
     own = halves.fused(paper_id, vector, pool)
     best = [pid for pid, _ in sorted(own.items(), key=lambda kv: (-kv[1], kv[0]))[:EXPAND]] if EXPAND_WEIGHT else []
     their_vectors = halves.vectors(best)

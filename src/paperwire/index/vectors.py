@@ -128,6 +128,11 @@ class SemanticUnavailable(RuntimeError):
     """
 
 
+class PaperNotIndexedYet(SemanticUnavailable):
+    """The indexes exist but this paper is in none of them yet (it was stored after
+    their last build): its similar papers come once the worker has embedded it."""
+
+
 class SemanticIndex:
     """An embedder, the stored vectors it writes, and the published index it reads.
 

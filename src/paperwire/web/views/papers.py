@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from paperwire.ids import arxiv_abs_url, arxiv_pdf_url
 from paperwire.index.similar import similar_papers
-from paperwire.index.vectors import SemanticUnavailable, semantic_coverage
+from paperwire.index.vectors import PaperNotIndexedYet, SemanticUnavailable, semantic_coverage
 from paperwire.store.community import (
     CommunityError, User, add_comment, comment_count, comment_tree, unvote, upvote_count, vote, voted_ids,
 )
@@ -46,9 +46,9 @@ def _similar(db: Database, uid: str) -> tuple[list, str | None]:
     """(similar papers, what to say about them: not embedded yet, or partial coverage)."""
     try:
         hits = similar_papers(db, uid, limit=5)
-    except SemanticUnavailable as exc:
-        if "not been embedded" in str(exc):
-            return [], "Similar papers appear once this paper is embedded (the worker does it in the background)."
+    except PaperNotIndexedYet:
+        return [], "Similar papers appear once this paper is embedded (the worker does it in the background)."
+    except SemanticUnavailable:
         return [], "Similar papers appear once the semantic index is built."
     except Exception:  # noqa: BLE001 — a missing index must not break the paper page
         return [], None
