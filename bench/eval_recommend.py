@@ -52,7 +52,15 @@ top 50), mean ± s.e., for:
 * **dense centroid** — cosine with the mean library vector;
 * **fused max-sim** — the best over the library papers of the similar-paper
   fusion's cosine (0.7 dense + 0.3 TF-IDF, :mod:`paperwire.index.similar`);
+* **TF-IDF nearest library paper** — the best TF-IDF cosine to one library paper;
+* **TF-IDF centroid + library authors** (when ``AUTHOR_WEIGHT`` is on) — the
+  centroid's cosine standardised, plus ``AUTHOR_WEIGHT`` × the library share of the
+  candidate's authors: the baseline given the same author signal as "For you";
 * **popularity** — the candidates' real Hugging Face upvotes.
+
+``--library-grid C,N,A …`` adds "For you" with ``CENTROID_WEIGHT``, ``NEAREST_WEIGHT``
+and ``AUTHOR_WEIGHT`` of :mod:`paperwire.rank.recommend` set to each triple (the
+user's model stays cached), ``--json-out`` writes the per-author recalls.
 
 Authors are split by a hash of their name into *tune* (constants may be
 chosen on them) and *test* (reported); paired differences For you − other
@@ -329,7 +337,7 @@ def real_authors(args, db=None) -> dict:
     from paperwire.rank import recommend as rec
     from paperwire.sources.formats import read_path
     from paperwire.sources.importer import import_items
-    from paperwire.store.community import create_user, vote
+    from paperwire.store.community import create_user, get_user, vote
     from paperwire.store.db import open_database
     from paperwire.store.models import Paper
 
@@ -379,6 +387,9 @@ def real_authors(args, db=None) -> dict:
     l_rows, _ = lex.rows_of(candidates)
     cand_L = lex.X[l_rows]
     popular = sorted(candidates, key=lambda pid: (-upvotes.get(pid, 0), pid))
+    from paperwire.rank.library_terms import author_score, author_shares
+
+    authors_of = {pid_of[a]: list(r.authors) for a, r in records.items() if a in pid_of}
 
     def recall(ranked: list[int], wanted: set[int], k: int = 50) -> float:
         return len(set(ranked[:k]) & wanted) / len(wanted)
@@ -398,9 +409,11 @@ def real_authors(args, db=None) -> dict:
         if not later:
             continue
         with db.session() as session:
-            user = create_user(session, f"author{n}", "real-author-eval")
-            for pid in library:
-                vote(session, user, session.get(Paper, pid))
+            user = get_user(session, f"author{n}")  # a --reuse folder keeps the users of an earlier run
+            if user is None:
+                user = create_user(session, f"author{n}", "real-author-eval")
+                for pid in library:
+                    vote(session, user, session.get(Paper, pid))
             uid = user.id
         with db.session() as session:
             t = time.perf_counter()
@@ -413,6 +426,16 @@ def real_authors(args, db=None) -> dict:
                 other = rec.recommend(session, uid, limit=50, since=cut, with_reasons=False, popular_fallback=False)
             rec.AFFINITY_WEIGHT = kept_weight
             results[f"For you with AFFINITY_WEIGHT={weight}"].append(recall([r.paper.id for r in other], later))
+        for weights in getattr(args, "library_grid", None) or []:  # "centroid,nearest,author"
+            names_w = ("CENTROID_WEIGHT", "NEAREST_WEIGHT", "AUTHOR_WEIGHT")
+            kept_w = [getattr(rec, k) for k in names_w]
+            for k, v in zip(names_w, (float(x) for x in weights.split(","))):
+                setattr(rec, k, v)
+            with db.session() as session:
+                other = rec.recommend(session, uid, limit=50, since=cut, with_reasons=False, popular_fallback=False)
+            for k, v in zip(names_w, kept_w):
+                setattr(rec, k, v)
+            results[f"For you, library weights {weights}"].append(recall([r.paper.id for r in other], later))
         lib_d, _ = matrix.rows_of(library)
         lib_X = matrix.X[lib_d]
         lib_X = lib_X / np.maximum(np.linalg.norm(lib_X, axis=1, keepdims=True), 1e-9)
@@ -423,6 +446,14 @@ def real_authors(args, db=None) -> dict:
         centroid = np.asarray(lib_L.mean(axis=0)).ravel()
         centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
         results["TF-IDF centroid"].append(recall(top_of(np.asarray(cand_L @ centroid).ravel()), later))
+        if rec.AUTHOR_WEIGHT:  # the baseline given the same author signal as For you
+            shares = author_shares(authors_of.get(pid, []) for pid in library)
+            z = np.asarray(cand_L @ centroid).ravel()
+            z = (z - z.mean()) / (z.std() or 1.0)
+            bonus = np.array([author_score(authors_of.get(pid, []), shares) for pid in candidates])
+            results[f"TF-IDF centroid + library authors ({rec.AUTHOR_WEIGHT:g} sd)"].append(
+                recall(top_of(z + rec.AUTHOR_WEIGHT * bonus), later))
+        results["TF-IDF nearest library paper"].append(recall(top_of(lex_sims.max(axis=0)), later))
         mean = lib_X.mean(axis=0)
         results["dense centroid"].append(recall(top_of(cand_X @ (mean / max(float(np.linalg.norm(mean)), 1e-9))), later))
         fused = DENSE_WEIGHT * dense_sims + (1 - DENSE_WEIGHT) * lex_sims
@@ -453,6 +484,7 @@ def real_authors(args, db=None) -> dict:
         wins, losses = sum(d > 0 for d in diff), sum(d < 0 for d in diff)
         test = [d for d, s in zip(diff, splits) if s == "test"]
         print(f"| {label} | {_cell(diff)} | {_cell(test)} | {wins} / {len(diff) - wins - losses} / {losses} |")
+    print(f"\nload at the end: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min)")
     if timings:
         print(f"\nFor you: median {1000 * statistics.median(timings):.0f} ms per author (train + rank, "
               f"{len(when):,} papers)")
@@ -480,13 +512,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--affinity-grid", type=float, nargs="*", default=[],
                         help="also For you with these AFFINITY_WEIGHT values (choose on the tune column)")
+    parser.add_argument("--library-grid", nargs="*", default=[], metavar="C,N,A",
+                        help="also For you with CENTROID_WEIGHT,NEAREST_WEIGHT,AUTHOR_WEIGHT set to these "
+                             "(choose on the tune column)")
+    parser.add_argument("--json-out", help="write the real-author results per author to this file")
     args = parser.parse_args(argv)
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min), "
           f"{os.cpu_count()} cores", file=sys.stderr)
     if not args.skip_quality:
         quality(args)
     if args.real_authors:
-        real_authors(args)
+        found = real_authors(args)
+        if args.json_out:  # per-author recall, to compute other paired differences later
+            import json
+
+            Path(args.json_out).write_text(json.dumps(found))
     if args.db:
         if not Path(args.db).exists():
             sys.exit(f"no database at {args.db}")

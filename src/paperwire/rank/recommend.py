@@ -11,10 +11,14 @@ Serving one user (see ``bench/eval_recommend.py`` for timings):
    saved or dismissed masked out;
 4. the ``CANDIDATES`` best are loaded, hidden and excluded papers
    (:mod:`paperwire.rank.exclusions`) dropped, and re-ranked with the lexical
-   profile and followed terms (:mod:`paperwire.rank.usermodel`);
+   profile and followed terms (:mod:`paperwire.rank.usermodel`); new papers by the
+   library's leading authors join the candidates whatever their dense logit;
 5. the best ``GRAPH_NODES`` of them are re-ordered by label spreading on a
    nearest-neighbour graph of candidates and the user's own papers
    (:func:`paperwire.rank.usermodel.propagate`);
+   Then the library terms (:mod:`paperwire.rank.library_terms`: TF-IDF cosine with
+   the library centroid and nearest library paper, share of the library by the
+   paper's authors) are added, weighted in standard deviations of the final logit;
 6. each result gets its "why this paper" reasons (:mod:`paperwire.rank.explain`).
 
 A user with no positive signal yet gets the hot list (minus exclusions and
@@ -48,6 +52,7 @@ from paperwire.index.tfidf import tfidf_index
 from paperwire.rank.affinity import library_affinity, nearest_positives
 from paperwire.rank.exclusions import ExclusionRules, not_dismissed_condition, visible_condition
 from paperwire.rank.explain import NEAREST, Reason, explain, library_titles
+from paperwire.rank.library_terms import author_score, author_shares, lexical_library, pool_authors
 from paperwire.rank.trending import hot
 from paperwire.rank.usermodel import (
     PSEUDO_WEIGHT, UserModel, follow_matches, follow_rule, term_counts, train_user_model,
@@ -71,6 +76,18 @@ ALPHA = 0.5
 #: ``bench/eval_recommend.py --real-authors --affinity-grid``: 0 was best there (recall@50 0.301
 #: vs 0.261 at 1 and 0.252 at 2, 52 authors, mostly ties), so it is off until it earns its place.
 AFFINITY_WEIGHT = 0.0
+#: Library terms (:mod:`paperwire.rank.library_terms`) beside the classifier, in standard
+#: deviations of the final logit: TF-IDF cosine with the library centroid, with the nearest
+#: library paper, and the library share of the paper's authors (not standardised: 1.0 = an
+#: author of every liked paper). Chosen on the 52 tune authors of
+#: ``bench/eval_recommend.py --real-authors --library-grid`` (README, "Discovery quality"):
+#: the lexical terms did not help there (recall@50 0.298 at 2,2,0 and 0.289 at 1,1,0 vs
+#: 0.301 without; with authors on they cost 0.25), so they are off; the author share
+#: went 0.474 / 0.744 / 0.968 / 0.976 at 1 / 2 / 4 / 8, and 4 is within a standard error
+#: of 8 (the smaller weight keeps a co-author's share of the library from swamping topic).
+CENTROID_WEIGHT = 0.0
+NEAREST_WEIGHT = 0.0
+AUTHOR_WEIGHT = 4.0
 
 
 @dataclass
@@ -264,17 +281,27 @@ def recommend(
     seen_rows, _ = matrix.rows_of(sorted(signals.positives | signals.negatives))
     logits[seen_rows] = -np.inf
     lexical = tfidf_index(session)
+    library = model.positive_ids[::-1]  # newest first
+    selection = logits
     if AFFINITY_WEIGHT:
-        affinity = library_affinity(matrix, lexical, model.positive_ids[::-1]).score
-        selection = _standardised(logits) + AFFINITY_WEIGHT * _standardised(affinity)
-    else:
-        selection = logits
+        affinity = library_affinity(matrix, lexical, library).score
+        selection = _standardised(selection) + AFFINITY_WEIGHT * _standardised(affinity)
+    lexical_terms = CENTROID_WEIGHT or NEAREST_WEIGHT
+    if lexical_terms:
+        lib = lexical_library(matrix, lexical, library)
+        centroid, nearest = _standardised(lib.centroid), _standardised(lib.nearest)
+        selection = _standardised(selection) + CENTROID_WEIGHT * centroid + NEAREST_WEIGHT * nearest
+    shares = _library_authors(session, library) if AUTHOR_WEIGHT else {}
+    extra = _author_rows(session, matrix, shares, since) if shares else np.zeros(0, dtype=np.int64)
+    extra = extra[np.isfinite(selection[extra])] if len(extra) else extra
     want = offset + limit
     depth = max(CANDIDATES, 4 * want)
     while True:
         depth = min(depth, len(matrix))
         top = np.argpartition(-selection, depth - 1)[:depth] if depth < len(matrix) else np.arange(len(matrix))
         top = top[np.isfinite(selection[top])]
+        if len(extra):  # new papers by the library's authors are always candidates
+            top = np.concatenate([top, np.setdiff1d(extra, top)])
         papers = {p.id: p for p in session.scalars(select(Paper).where(Paper.id.in_([int(matrix.ids[i]) for i in top])))}
         kept = [
             i for i in top
@@ -293,6 +320,15 @@ def recommend(
     if AFFINITY_WEIGHT and len(kept) > 1:  # the nearest liked paper counts as much as the classifier
         final = final + AFFINITY_WEIGHT * float(np.std(final)) * _standardised(affinity[kept])
         order = np.argsort(-final, kind="stable")
+    if (lexical_terms or AUTHOR_WEIGHT) and len(kept) > 1:
+        rows = np.asarray(kept, dtype=np.int64)
+        bonus = np.zeros(len(kept))
+        if lexical_terms:  # standardised over the candidates, like the classifier's spread
+            bonus += CENTROID_WEIGHT * _standardised(lib.centroid[rows]) + NEAREST_WEIGHT * _standardised(lib.nearest[rows])
+        if AUTHOR_WEIGHT:
+            bonus += AUTHOR_WEIGHT * np.array([author_score(p.authors or [], shares) for p in chosen])
+        final = final + (float(np.std(final)) or 1.0) * bonus
+        order = np.argsort(-final, kind="stable")
     order = order[offset: offset + limit]
     titles = library_titles(session, model.positive_ids) if with_reasons else {}
     out = []
@@ -303,6 +339,28 @@ def recommend(
             matrix, lexical, model.positive_ids[::-1], kept[j], NEAREST)) if with_reasons else []
         out.append(Recommendation(paper, float(_sigmoid(final[j])), reasons))
     return out
+
+
+def _library_authors(session: Session, library: list[int]) -> dict[str, float]:
+    """Author -> share of the user's library papers (see :func:`~paperwire.rank.library_terms.author_shares`)."""
+    if not library:
+        return {}
+    rows = session.scalars(select(Paper.authors).where(Paper.id.in_(library))).all()
+    return author_shares(rows)
+
+
+def _author_rows(session: Session, matrix: VectorMatrix, shares: dict[str, float],
+                 since: datetime | None) -> np.ndarray:
+    """Matrix rows of visible papers by the library's leading authors (newest first, bounded)."""
+    names = pool_authors(shares)
+    if not names:
+        return np.zeros(0, dtype=np.int64)
+    query = select(Paper.id).where(not_(ExclusionRules(authors=tuple(names)).sql_condition()), Paper.hidden.is_(False))
+    if since is not None:
+        query = query.where(Paper.submitted_at >= since)
+    ids = session.scalars(query.order_by(Paper.submitted_at.desc(), Paper.id.desc()).limit(CANDIDATES)).all()
+    rows, _ = matrix.rows_of(ids)
+    return np.asarray(rows, dtype=np.int64)
 
 
 def recommend_for_user(session: Session, user_id: int, limit: int = 20,
