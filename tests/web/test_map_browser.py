@@ -142,6 +142,9 @@ def test_map_is_drawn_hovered_clicked_and_used_in_onboarding(browser, demo_serve
         uid = first.get_attribute("value")
         first.check()
         assert onboarding.locator(f"#map-picked input[name=seed][value='{uid}']").is_checked()
+        # A full-page shot resizes the viewport, which clears the WebGL canvas: shoot the map itself too.
+        shot = onboarding.locator("#paper-map").screenshot(path=str(SHOTS / f"onboarding-map-{name}-map.png"))
+        assert png_colours(shot) > 8, "the onboarding map is blank"
         onboarding.screenshot(path=str(SHOTS / f"onboarding-map-{name}.png"), full_page=True)
         if name == "1280":
             onboarding.click("#pick-seeds button[type=submit]")
