@@ -151,3 +151,39 @@ def test_bulk_import_resumes_after_interruption(db, kaggle_sample):
     assert resumed.result.inserted > 0
     again = import_items(db, iter(items), batch_size=10)  # nothing was skipped by the resume
     assert again.result.inserted == 0 and again.result.updated == 0
+
+
+def _backend_pid(session) -> int:
+    return session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def test_a_read_session_costs_no_begin_or_commit(db):
+    """Searches read in autocommit: no BEGIN/COMMIT round trips around their few queries."""
+    with db.read_session() as session:
+        session.execute(text("SELECT 1"))
+        raw = session.connection().connection.dbapi_connection
+        assert raw.autocommit and raw.info.transaction_status.name == "IDLE"  # no transaction left open
+    with db.session() as session:  # writes still get a transaction
+        session.execute(text("SELECT 1"))
+        assert session.connection().connection.dbapi_connection.info.transaction_status.name == "INTRANS"
+
+
+def test_a_pooled_connection_is_pinged_only_after_sitting_idle(db, monkeypatch):
+    """No ping per checkout (it was one round trip per session); a connection
+    killed while idle in the pool is replaced, not handed out broken."""
+    import paperwire.store.db as store_db
+
+    with db.read_session() as session:
+        first = _backend_pid(session)
+    with db.read_session() as session:  # in use a moment ago: reused, unpinged
+        assert _backend_pid(session) == first
+    from sqlalchemy import create_engine
+
+    outsider = create_engine(db.engine.url)  # the server drops the idle connection (a restart, a timeout)
+    with outsider.begin() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first}).scalar_one()
+    outsider.dispose()
+    monkeypatch.setattr(store_db, "IDLE_PING_SECONDS", 0.0)  # "idle for a while"
+    for _ in range(db.engine.pool.size() + 2):
+        with db.read_session() as session:
+            assert _backend_pid(session) != first

@@ -77,7 +77,7 @@ def search_semantic_or_hybrid(
             if len(lexical) >= depth:  # more word matches than candidates: count them all
                 word_total = lexical_count(db, parsed)
     ids = [pid for pid, _ in ranked]
-    with db.session() as session:
+    with db.read_session() as session:
         if sort == "date":
             papers = {p.id: p for p in papers_by_ids(session, ids)}
         else:  # only the page's rows are needed in full
@@ -127,7 +127,7 @@ def lexical_rankings(db: Database, parsed: ParsedQuery, depth: int) -> tuple[lis
     query matches all its words only in its own paper).
     """
     index = get_lexical_index()
-    with db.session() as session:
+    with db.read_session() as session:
         page = index.search(session, parsed, limit=depth, offset=0, sort="relevance")
         ranking = [(hit.paper_id, hit.score) for hit in page.hits]
         tail: list[tuple[int, float]] = []
@@ -141,14 +141,14 @@ def lexical_rankings(db: Database, parsed: ParsedQuery, depth: int) -> tuple[lis
 def lexical_count(db: Database, parsed: ParsedQuery) -> int | None:
     """How many papers have all the query's words (the lexical index counts them)."""
     index = get_lexical_index()
-    with db.session() as session:
+    with db.read_session() as session:
         return index.search(session, parsed, limit=1, offset=0, sort="relevance").total
 
 
 def lexical_ranking(db: Database, parsed: ParsedQuery, depth: int) -> list[tuple[int, float]]:
     """What lexical mode ranks (all words; any word only when nothing has all)."""
     index = get_lexical_index()
-    with db.session() as session:
+    with db.read_session() as session:
         page = index.search(session, parsed, limit=depth, offset=0, sort="relevance")
     return [(hit.paper_id, hit.score) for hit in page.hits]
 
@@ -160,7 +160,7 @@ def semantic_ranking(db: Database, parsed: ParsedQuery, text: str, depth: int) -
     k = depth
     while True:
         neighbours = index.nearest(vector, k)
-        with db.session() as session:
+        with db.read_session() as session:
             allowed = set(
                 session.scalars(select(Paper.id).where(Paper.id.in_([pid for pid, _ in neighbours]), *filter_conditions(parsed)))
             )

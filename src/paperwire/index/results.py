@@ -73,7 +73,7 @@ def lexical_search(
     if parsed.is_empty:
         return SearchResults(hits=[], total=0, mode="lexical", query=parsed, warnings=list(parsed.warnings))
     index = get_lexical_index()
-    with db.session() as session:
+    with db.read_session() as session:
         page = index.search(session, parsed, limit=limit, offset=offset, sort=sort)
         if page.papers is not None:
             papers = [page.papers[hit.paper_id] for hit in page.hits]

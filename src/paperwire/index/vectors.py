@@ -212,7 +212,7 @@ class SemanticIndex:
         """Load the newest published generation if it is not loaded yet; returns its number."""
         from paperwire.store.generations import VECTORS, latest_generation
 
-        with self.db.session() as session:
+        with self.db.read_session() as session:
             newest = latest_generation(session, VECTORS, self.embedder.name)
             found = (newest.id, newest.path, newest.vectors) if newest is not None else None
         if found is None or found[0] == self.generation:
@@ -239,7 +239,7 @@ class SemanticIndex:
         because papers are never deleted (merges update rows); it is recounted
         in full whenever another generation is loaded all the same.
         """
-        with self.db.session() as session:
+        with self.db.read_session() as session:
             top = session.scalar(select(func.max(Paper.id))) or 0
             seen = self._papers_seen
             if seen is None or seen[0] != self.generation or top < seen[1]:

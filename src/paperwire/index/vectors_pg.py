@@ -124,8 +124,10 @@ class PgVectorIndex:
         distance = f"({self._cast}) <=> CAST(:q AS vector({self.dim}))"
         with self.db.engine.begin() as conn:
             # ef_search bounds what one HNSW scan returns; iterative scans go on past it for large k.
-            conn.execute(text(f"SET LOCAL hnsw.ef_search = {min(MAX_EF_SEARCH, max(40, int(k)))}"))
-            conn.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+            # Both settings in one statement: one round trip instead of two.
+            conn.execute(text("SELECT set_config('hnsw.ef_search', :ef, true), "
+                              "set_config('hnsw.iterative_scan', 'relaxed_order', true)"),
+                         {"ef": str(min(MAX_EF_SEARCH, max(40, int(k))))})
             rows = conn.execute(text(
                 f"SELECT paper_id, {distance} AS d FROM paper_vectors WHERE model = {self._model_sql} "
                 f"ORDER BY {distance} LIMIT :k"), {"q": vector_literal(vector), "k": int(k)}).all()

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+import time
+
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -35,7 +37,44 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
+    _ping_when_idle(engine)
+    return engine
+
+
+#: A pooled PostgreSQL connection idle at least this long is pinged before use.
+IDLE_PING_SECONDS = 10.0
+_CHECKED_IN = "paperwire_checked_in"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping pooled connections before use, but only those idle for a while.
+
+    Why: ``pool_pre_ping`` pings on *every* checkout, one extra round trip per
+    session; a search is five or six of them on PostgreSQL, so the ping was a
+    large share. A connection in use a moment ago is alive; one that sat in
+    the pool (a restarted server, a dropped idle link) is checked first, and
+    a dead one is replaced: raising ``DisconnectionError`` from ``checkout``
+    makes the pool discard it and connect anew (SQLAlchemy's documented
+    pessimistic-disconnect hook).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, record, _proxy) -> None:
+        since = record.info.get(_CHECKED_IN)
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return  # new, or in use a moment ago
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            if not dbapi_connection.autocommit:
+                dbapi_connection.rollback()
+        except Exception as error:
+            raise exc.DisconnectionError(f"stale pooled connection: {error}") from error
 
 
 def missing_sqlite_file(url: str) -> Path | None:
@@ -74,6 +113,7 @@ def migrate(engine: Engine) -> None:
 class Database:
     engine: Engine
     sessionmaker: sessionmaker[Session]
+    _autocommit: Engine | None = field(default=None, init=False, repr=False)
 
     @property
     def dialect(self) -> str:
@@ -84,6 +124,30 @@ class Database:
         """A session whose transaction commits on success and rolls back on error."""
         with self.sessionmaker.begin() as session:
             yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reading only: on PostgreSQL in autocommit mode.
+
+        Why: a transaction costs a ``BEGIN`` and a ``COMMIT`` round trip on
+        PostgreSQL, as much as a search's own queries. Each statement still
+        sees committed data; what a search reads needs no snapshot across
+        statements (a paper hidden between them is simply left out). Writes
+        must use :meth:`session`. SQLite has no such round trips, so there it
+        is the ordinary session.
+        """
+        if self.dialect != "postgresql":
+            with self.session() as session:
+                yield session
+            return
+        with self.sessionmaker(bind=self._autocommit_engine()) as session:
+            yield session
+
+    def _autocommit_engine(self) -> Engine:
+        engine = self._autocommit
+        if engine is None:  # shares the pool; the option is set per checkout
+            engine = self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        return engine
 
     def close(self) -> None:
         self.engine.dispose()
