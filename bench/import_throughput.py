@@ -30,6 +30,7 @@ from sqlalchemy import text
 from paperwire.index.publish_lexical import publish_lexical_index
 from paperwire.sources.formats import read_path
 from paperwire.sources.importer import import_items
+from paperwire.sources.parallel_import import import_in_parallel
 from paperwire.sources.textfile import iter_lines
 from paperwire.store.db import open_database
 
@@ -72,6 +73,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="for databases from before migration 0014: drop the in-database full-text index first")
     parser.add_argument("--limit", type=int, default=0, help="import only the first N records (0: all)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare orjson+executemany baseline")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="import processes (paperwire import --workers N); CPU time then counts all of them")
     args = parser.parse_args(argv)
     if args.bulk:
         from paperwire.settings import get_settings
@@ -79,6 +82,16 @@ def main(argv: list[str] | None = None) -> None:
         args.batch_size = get_settings().import_bulk_batch_size
     with bench_database(parser, args, fresh=True) as (url, size_of):
         run(args, url, size_of)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of finished child processes (the import workers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def parser_error(message: str) -> None:
+    raise SystemExit(f"import_throughput.py: {message}")
 
 
 def limited(items, limit: int):
@@ -154,9 +167,17 @@ def run(args, url: str, size_of) -> None:
             samples.append((elapsed, read, rss_mb()))
         print(f"\r{read:,} papers  {read / elapsed:,.0f}/s  RSS {rss_mb():.0f} MiB", end="", file=sys.stderr)
 
-    report = import_items(db, limited(read_path(args.corpus, "kaggle"), args.limit),
-                          batch_size=args.batch_size, on_progress=on_progress)
-    import_s, import_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    children_started = _children_cpu()
+    if args.workers > 1:
+        if args.limit:
+            parser_error("--limit does not combine with --workers")
+        report = import_in_parallel(url, args.corpus, "kaggle", workers=args.workers, batch_size=args.batch_size,
+                                    on_progress=on_progress)
+    else:
+        report = import_items(db, limited(read_path(args.corpus, "kaggle"), args.limit),
+                              batch_size=args.batch_size, on_progress=on_progress)
+    import_s = time.perf_counter() - started
+    import_cpu = time.process_time() - cpu_started + _children_cpu() - children_started
     if not args.no_lexical:
         publish_lexical_index(db)
     rebuild_s = time.perf_counter() - started - import_s
@@ -169,7 +190,10 @@ def run(args, url: str, size_of) -> None:
           f"(CPU {import_cpu:.1f} s = {report.read / import_cpu:,.0f}/CPU-s)  {load()}")
     if not args.no_lexical:
         print(f"lexical index (tantivy) build: {rebuild_s:.1f} s; overall {report.read / total_s:,.0f} papers/s")
-    print(f"peak RSS: {peak_rss_mb():.0f} MiB; database size: {size_mb:,.0f} MiB")
+    workers = ""
+    if args.workers > 1:
+        workers = f" (parent); largest worker {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB"
+    print(f"peak RSS: {peak_rss_mb():.0f} MiB{workers}; database size: {size_mb:,.0f} MiB")
     print("RSS over time (s, papers, MiB): " + ", ".join(f"({t:.0f}, {n:,}, {m:.0f})" for t, n, m in samples))
 
 

@@ -41,6 +41,8 @@ MEANING: dict[str, tuple[str, str]] = {
     "import_batch_size": ("Import and search", "Records per transaction when importing"),
     "import_bulk_batch_size": ("Import and search", "Records per transaction with `paperwire import --bulk`: fewer, "
                                "larger transactions (memory grows with it, about 5 KB per record)"),
+    "import_workers": ("Import and search", "Processes that import a Kaggle snapshot (`paperwire import --workers`); "
+                       "each takes one core and holds one batch in memory; a re-run with the same number resumes"),
     "import_max_line_bytes": ("Import and search", "Longest line an importer reads, in bytes; a longer one is a clear "
                               "`file:line` error (one huge abstract cannot cost gigabytes)"),
     "import_max_file_bytes": ("Import and search", "Largest file read whole (hf-daily JSON, Atom and OAI-PMH XML), in bytes"),

@@ -106,14 +106,20 @@ def import_(
     batch_size: Annotated[int, typer.Option(help="Records per transaction.")] = 0,
     embed: Annotated[Optional[bool], typer.Option("--embed/--no-embed", help="Embed new papers now instead of leaving them to the worker / `paperwire embed` (default: $PAPERWIRE_EMBED_ON_IMPORT, off).")] = None,
     bulk: Annotated[bool, typer.Option("--bulk", help="Large imports (kept for scripts: every import now indexes for search once at the end).")] = False,
+    workers: Annotated[int, typer.Option("--workers", show_default=False, help="Import a Kaggle snapshot with N processes (one core each; default: $PAPERWIRE_IMPORT_WORKERS, 1). A re-run with the same N resumes.")] = 0,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Import papers from files. Re-running is safe: nothing is duplicated."""
     from paperwire.sources.formats import UnknownFormat, check_text_file, detect_format, read_path
     from paperwire.sources.importer import ImportFailed, import_items, progress_key
+    from paperwire.sources.parallel_import import SHARDABLE, WorkerCrashed, import_in_parallel
 
     settings = get_settings()
+    if not 0 <= workers <= 64:
+        raise typer.BadParameter("--workers takes 1 to 64 processes")
+    processes = workers or settings.import_workers
+    worker_note: dict[str, int] = {}
     for path in paths:  # before the database is created: an unreadable file leaves nothing behind
         try:
             check_text_file(path)
@@ -144,13 +150,24 @@ def import_(
             def on_progress(read, result, task=task):
                 progress.update(task, completed=read, rate=f"+{result.inserted} ~{result.updated}")
 
+            size = batch_size or (settings.import_bulk_batch_size if bulk or processes > 1 else settings.import_batch_size)
             try:
-                report = import_items(
-                    database, items,
-                    batch_size=batch_size or (settings.import_bulk_batch_size if bulk else settings.import_batch_size),
-                    skip_invalid=skip_invalid, resume_key=progress_key(path, fmt),
-                    on_progress=on_progress, on_changed=on_changed,
-                )
+                if processes > 1 and fmt in SHARDABLE:
+                    progress.update(task, description=f"{path.name} ({fmt}, {processes} workers)")
+                    report = import_in_parallel(
+                        database.engine.url.render_as_string(hide_password=False), path, fmt, workers=processes,
+                        batch_size=size, skip_invalid=skip_invalid, resume_key=progress_key(path, fmt),
+                        on_progress=on_progress, on_changed=on_changed,
+                    )
+                    worker_note[str(path)] = processes
+                else:
+                    report = import_items(
+                        database, items, batch_size=size, skip_invalid=skip_invalid,
+                        resume_key=progress_key(path, fmt), on_progress=on_progress, on_changed=on_changed,
+                    )
+            except WorkerCrashed as exc:
+                console.print(f"[red]error:[/] {_term(str(exc))}")
+                raise typer.Exit(1) from exc
             except ImportFailed as exc:
                 console.print(f"[red]error:[/] {_term(str(exc.error))}")
                 console.print(
@@ -164,8 +181,9 @@ def import_(
         _print_json(reports)
         return
     for name, report in reports.items():
+        how = f" ({worker_note[name]} workers)" if name in worker_note else ""
         console.print(
-            f"[bold]{name}[/]: {report['read']} read, {report['inserted']} new, {report['updated']} updated, "
+            f"[bold]{name}[/]{how}: {report['read']} read, {report['inserted']} new, {report['updated']} updated, "
             f"{report['unchanged']} unchanged, {report['featured']} featured, {report['invalid']} invalid"
         )
         for error in report["errors"]:

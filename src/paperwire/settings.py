@@ -10,7 +10,7 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import PrivateAttr, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Seconds between two runs of each kind of worker job (``job_intervals`` overrides).
@@ -46,8 +46,10 @@ class Settings(BaseSettings):
     home: Path | None = None
     #: Rows per transaction when importing.
     import_batch_size: int = 1000
-    #: Rows per transaction for ``paperwire import --bulk`` (single writer).
+    #: Rows per transaction for ``paperwire import --bulk`` and ``--workers``.
     import_bulk_batch_size: int = 10_000
+    #: Processes that import a Kaggle snapshot (``paperwire import --workers``).
+    import_workers: int = Field(default=1, ge=1, le=64)
     #: Longest line an importer reads (bytes); a longer one is a clear error,
     #: so one 50 MB abstract cannot cost a gigabyte of memory.
     import_max_line_bytes: int = 8 * 1024 * 1024

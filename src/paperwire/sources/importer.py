@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from paperwire.records import MAX_TITLE, InvalidRecord, PaperRecord, clean_text
 from paperwire.store.db import Database
 from paperwire.store.models import ImportProgress
-from paperwire.store.papers import UpsertResult, upsert_papers, utcnow
+from paperwire.store.papers import UpsertResult, prepare_batch, upsert_papers, utcnow
 from paperwire.sources.textfile import SourceError
 
 Item = PaperRecord | InvalidRecord
@@ -164,10 +164,11 @@ def _write_batch(db: Database, batch: list[PaperRecord], resume_key: str | None,
     "database is locked"). Re-running the batch then sees the other's rows and
     updates them, since the upsert is idempotent.
     """
+    prepared = prepare_batch(batch)  # outside the transaction: no lock held for the CPU-heavy part
     for attempt in range(1, _WRITE_ATTEMPTS + 1):
         try:
             with db.session() as session:
-                result = upsert_papers(session, batch)
+                result = upsert_papers(session, prepared)
                 if resume_key:
                     _save_progress(session, resume_key, position, finished=False)
             return result

@@ -123,14 +123,20 @@ def record_from_json(data: dict, origin: str) -> PaperRecord:
     )
 
 
-def read_kaggle(path: Path, **_options) -> Iterator[PaperRecord | InvalidRecord]:
+def read_kaggle(path: Path, *, shard: tuple[int, int] | None = None, **_options) -> Iterator[PaperRecord | InvalidRecord]:
     """Stream the records of a Kaggle snapshot file (``.jsonl`` or ``.jsonl.gz``).
 
     Blank lines are skipped. A line that is not a JSON object, lacks ``id`` or
     ``title``, or has an id/date that does not parse becomes an
     :class:`InvalidRecord` naming ``file:line``; reading goes on after it.
+    ``shard=(i, n)`` reads only the lines whose number is ``i`` modulo ``n``
+    (parallel imports: each worker parses its own share, decompressing and
+    splitting lines is cheap next to parsing them).
     """
+    index, count = shard if shard else (0, 1)
     for number, line in iter_lines(path):
+        if count > 1 and number % count != index:
+            continue
         if not line or line.isspace():
             continue
         origin = f"{path}:{number}"

@@ -30,16 +30,40 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, immediate_writes: bool = False) -> Engine:
+    """The engine for ``url``; ``immediate_writes`` (SQLite): every transaction
+    takes the write lock when it begins (``BEGIN IMMEDIATE``).
+
+    Why that option: in WAL mode a transaction that reads and then writes fails
+    at once (``SQLITE_BUSY_SNAPSHOT``, no waiting) when another writer
+    committed after its first read, so concurrent import workers would redo
+    nearly every batch. Taking the lock first makes them queue instead. Only
+    writers that do little but write should ask for it: a read-only session
+    would hold the write lock for nothing.
+    """
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        if immediate_writes:
+            _begin_immediate(engine)
         return engine
     engine = create_engine(url)
     _ping_when_idle(engine)
     return engine
+
+
+def _begin_immediate(engine: Engine) -> None:
+    """SQLAlchemy's documented recipe: the driver stops issuing its own BEGIN, we issue ours."""
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 #: A pooled PostgreSQL connection idle at least this long is pinged before use.
@@ -153,12 +177,12 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Database:
+def open_database(url: str | None = None, *, migrate_schema: bool = True, immediate_writes: bool = False) -> Database:
     if url is None:
         from paperwire.settings import get_settings
 
         url = get_settings().database_url
-    engine = make_engine(url)
+    engine = make_engine(url, immediate_writes=immediate_writes)
     if migrate_schema:
         migrate(engine)
     return Database(engine=engine, sessionmaker=sessionmaker(engine, expire_on_commit=False))

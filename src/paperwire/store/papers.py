@@ -173,14 +173,35 @@ def _existing_rows(session: Session, uids: list[str], keys: list[str]) -> list[d
     return list(rows.values())
 
 
-def upsert_papers(session: Session, records: Iterable[PaperRecord]) -> UpsertResult:
-    """Insert or update a batch of records in the current transaction."""
+@dataclass(frozen=True)
+class PreparedBatch:
+    """A batch normalised and turned into column values, before any database work.
+
+    Why a separate step: it is most of an import's CPU and needs no database,
+    so an import does it *outside* its write transaction — parallel import
+    workers then hold SQLite's write lock only for the lookups and the insert.
+    Preparing is idempotent, so a retried batch reuses it.
+    """
+
+    records: list[PaperRecord]
+    keys: list[str]
+    values: list[dict]
+
+
+def prepare_batch(records: Iterable[PaperRecord]) -> PreparedBatch:
+    """Normalise, de-duplicate and compute title keys and column values of ``records``."""
     batch = _dedupe([r for r in map(normalise_record, records) if r.title.strip()])
+    return PreparedBatch(batch, [title_key(r.title) for r in batch], [_row_values(r) for r in batch])
+
+
+def upsert_papers(session: Session, records: Iterable[PaperRecord] | PreparedBatch) -> UpsertResult:
+    """Insert or update a batch of records (or a :func:`prepare_batch`) in the current transaction."""
+    prepared = records if isinstance(records, PreparedBatch) else prepare_batch(records)
+    batch, keys_in_order = prepared.records, prepared.keys
     result = UpsertResult()
     if not batch:
         return result
     now = utcnow()
-    keys_in_order = [title_key(r.title) for r in batch]
     keys = set(keys_in_order)
     uids = {r.arxiv_id for r in batch if r.arxiv_id}
     by_uid = {row["uid"]: row for row in _existing_rows(session, sorted(uids), sorted(keys))}
@@ -194,8 +215,7 @@ def upsert_papers(session: Session, records: Iterable[PaperRecord]) -> UpsertRes
     updates: list[dict] = []
     #: (row dict, record): the row's uid is read at the end, as a merge may change it.
     featured: list[tuple[dict, PaperRecord]] = []
-    for record, key in zip(batch, keys_in_order):
-        values = _row_values(record)
+    for record, key, values in zip(batch, keys_in_order, prepared.values):
         existing = None
         if record.arxiv_id:
             existing = by_uid.get(record.arxiv_id)
