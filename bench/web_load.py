@@ -94,7 +94,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def run_clients(base: str, clients: int, total: int, days: list[str], think: float) -> tuple[list[float], int]:
+def search_paths(url: str, mode: str, n: int = 400) -> list[str]:
+    """``/search`` addresses for queries drawn from the database (``bench/search_latency.py``'s mix)."""
+    from urllib.parse import urlencode
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from search_latency import make_queries, sample_texts
+
+    rng = random.Random(3)
+    db = open_database(url, migrate_schema=False)
+    try:
+        kinds = make_queries(sample_texts(db, n, rng), n, rng)
+    finally:
+        db.close()
+    queries = [q for group in kinds.values() for q in group]
+    rng.shuffle(queries)
+    return ["/search?" + urlencode({"q": q, "mode": mode}) for q in queries]
+
+
+async def run_clients(base: str, clients: int, total: int, days: list[str], think: float,
+                      searches: list[str] | None = None) -> tuple[list[float], int]:
     latencies: list[float] = []
     errors = 0
     remaining = total
@@ -105,7 +124,10 @@ async def run_clients(base: str, clients: int, total: int, days: list[str], thin
         async with httpx.AsyncClient(base_url=base, timeout=10) as http:
             while remaining > 0:
                 remaining -= 1
-                path = "/" if rng.random() < 0.8 else f"/date/{rng.choice(days)}"
+                if searches:
+                    path = rng.choice(searches)
+                else:
+                    path = "/" if rng.random() < 0.8 else f"/date/{rng.choice(days)}"
                 t = time.perf_counter()
                 try:
                     response = await http.get(path)
@@ -133,9 +155,16 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=5_000)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--think", type=float, default=0.0, help="mean seconds a client waits between requests")
+    ap.add_argument("--search", choices=["lexical", "hybrid", "semantic"],
+                    help="request the search page instead of day pages, with queries drawn from --db "
+                         "(an existing database, e.g. one bench/import_throughput.py filled; nothing is built)")
     args = ap.parse_args()
     url = f"sqlite:///{Path(args.db).resolve()}"
-    build(url, args.papers, args.featured, args.days, args.users, args.votes)
+    searches = None
+    if args.search:
+        searches = search_paths(url, args.search)
+    else:
+        build(url, args.papers, args.featured, args.days, args.users, args.votes)
     port = free_port()
     env = {**os.environ, "PAPERWIRE_DATABASE_URL": url}
     server = subprocess.Popen(
@@ -155,13 +184,15 @@ def main() -> None:
         t = time.perf_counter()
         cold = httpx.get(base + f"/date/{days[5]}", timeout=10)
         print(f"one uncached day page: {(time.perf_counter() - t) * 1000:.1f} ms ({len(cold.content)} bytes)")
-        asyncio.run(run_clients(base, args.clients, 200, days, 0))  # warm-up
+        asyncio.run(run_clients(base, args.clients, 200, days, 0, searches))  # warm-up
         t = time.perf_counter()
-        latencies, errors = asyncio.run(run_clients(base, args.clients, args.requests, days, args.think))
+        latencies, errors = asyncio.run(run_clients(base, args.clients, args.requests, days, args.think, searches))
         elapsed = time.perf_counter() - t
         q = statistics.quantiles(latencies, n=100)
-        print(f"{args.clients} clients, {len(latencies)} requests in {elapsed:.1f}s ({len(latencies) / elapsed:.0f} req/s), "
-              f"workers={args.workers}, think={args.think}s")
+        what = f"search page ({args.search}, {len(searches)} queries)" if searches else "day pages"
+        print(f"{what}: {args.clients} clients, {len(latencies)} requests in {elapsed:.1f}s "
+              f"({len(latencies) / elapsed:.0f} req/s), workers={args.workers}, think={args.think}s, "
+              f"load {' / '.join(f'{v:.2f}' for v in os.getloadavg())}")
         print(f"p50 {q[49]:.1f} ms  p95 {q[94]:.1f} ms  p99 {q[98]:.1f} ms  max {max(latencies):.1f} ms  errors {errors}")
     finally:
         server.terminate()
