@@ -12,8 +12,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import json
 import time
 
+import orjson
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +32,27 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _json_loads(text: str | bytes):
+    """JSON columns parsed by orjson (several times faster than ``json``: a
+    search page decodes a dozen per paper); the standard library takes what
+    orjson refuses (``NaN``, integers beyond 64 bits)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def _json_dumps(value) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
+#: Same JSON on every backend and in ``store.paper_rows`` (which writes rows below the ORM).
+_JSON = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
+
+
 def make_engine(url: str, *, immediate_writes: bool = False) -> Engine:
     """The engine for ``url``; ``immediate_writes`` (SQLite): every transaction
     takes the write lock when it begins (``BEGIN IMMEDIATE``).
@@ -44,12 +67,12 @@ def make_engine(url: str, *, immediate_writes: bool = False) -> Engine:
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **_JSON)
         event.listen(engine, "connect", _sqlite_pragmas)
         if immediate_writes:
             _begin_immediate(engine)
         return engine
-    engine = create_engine(url)
+    engine = create_engine(url, **_JSON)
     _ping_when_idle(engine)
     return engine
 

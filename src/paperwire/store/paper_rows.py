@@ -40,7 +40,7 @@ _ALL_NAMES = ", ".join(c.name for c in _PAPERS.columns)
 LOOKUP_CHUNK = 5000
 
 
-def _json_text(value) -> str:
+def _json_text(value) -> str:  # the same text as store.db._json_dumps
     """JSON text for a JSON column: orjson, or the standard library for what orjson refuses (NaN, huge ints)."""
     try:
         return orjson.dumps(value).decode()
