@@ -11,7 +11,7 @@ seeded sample of papers that have both:
 
 Systems, in the same run on the same queries: ``tantivy`` (paperwire's
 lexical engine: stemmed and exact forms, all words then any word, title x4,
-exact BM25), ``tantivy-plain`` (tantivy's default
+neighbouring words as exact phrases, exact BM25), ``tantivy-plain`` (tantivy's default
 tokenizer and OR query parser over title+abstract, title boosted 4: what
 "just use tantivy" gives), ``tfidf`` (title+abstract, sublinear tf, smoothed
 idf, cosine). Metric: MRR@10 (one relevant paper per query), Recall@10.

@@ -283,3 +283,17 @@ def test_a_lagging_host_searches_its_older_copy_then_extends_it(corpus):
     report = publish_lexical_index(corpus)
     assert report.built and report.incremental and report.generation == newest.id
     assert uids(lex(corpus, "axolotl")) == ["2001.00009"]
+
+
+def test_neighbouring_query_words_rank_a_phrase_above_scattered_words(db):
+    """A reader's keywords are often terms ("flow matching"): the paper with them side by side wins,
+    though the other mentions "matching" more often; a dropped stopword keeps its gap."""
+    add(db,
+        record(1, "Image generation", "We train flow matching for images. The method works on hard benchmarks today."),
+        record(2, "Image generation", "We train a flow for images. Matching works on hard benchmarks and matching helps."),
+        record(3, "Prompting study", "A thought, a chain: examples and variants. " + FILLER),
+        record(4, "Prompting study", "We prompt with chain of thought examples and variants. " + FILLER))
+    publish_lexical_index(db)
+    assert uids(lex(db, "flow matching"))[0] == "2001.00001"
+    assert uids(lex(db, "chain of thought"))[0] == "2001.00004"
+    assert uids(lex(db, "matching flow"))[0] == "2001.00002"  # order matters: no phrase, plain BM25
