@@ -27,14 +27,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from paperwire.index.vectors import UsearchIndex, semantic_index
 from paperwire.settings import get_settings
 from paperwire.store.db import Database
 from paperwire.store.embeddings import Embedding, count_vectors, iter_all_vectors
 from paperwire.store.generations import (
-    VECTORS, IndexGeneration, begin_generation, embeddings_marker, latest_generation, older_generations, publish_generation,
+    VECTORS, begin_generation, embeddings_marker, latest_generation, publish_generation, retire_generations,
 )
 from paperwire.store.locks import job_lock
 from paperwire.store.papers import utcnow
@@ -152,10 +152,7 @@ def _build_file(db: Database, model: str, dim: int, path: Path, *, previous: Pat
 
 def _remove_old(db: Database, model: str, data_dir: Path | None) -> None:
     with db.session() as session:
-        old = older_generations(session, VECTORS, model, KEEP_GENERATIONS)
-        names = [row.path for row in old if row.path]
-        if old:
-            session.execute(delete(IndexGeneration).where(IndexGeneration.id.in_([row.id for row in old])))
+        names = [path for _, path in retire_generations(session, VECTORS, model, KEEP_GENERATIONS) if path]
     if data_dir is not None:
         for name in names:
             (data_dir / name).unlink(missing_ok=True)

@@ -46,7 +46,7 @@ from paperwire.index.lexical_tantivy import SCHEMA, SCHEMA_NAME, create_index, d
 from paperwire.settings import get_settings
 from paperwire.store.db import Database
 from paperwire.store.generations import (
-    LEXICAL, IndexGeneration, begin_generation, latest_generation, older_generations, papers_marker, publish_generation,
+    LEXICAL, IndexGeneration, begin_generation, latest_generation, papers_marker, publish_generation, retire_generations,
 )
 from paperwire.store.locks import job_lock
 from paperwire.store.models import Paper
@@ -268,10 +268,7 @@ def _build(db: Database, data_dir: Path, name: str) -> int:
 
 def _remove_old(db: Database, data_dir: Path) -> None:
     with db.session() as session:
-        old = older_generations(session, LEXICAL, SCHEMA_NAME, KEEP_GENERATIONS)
-        names = [row.path for row in old if row.path]
-        if old:
-            session.execute(delete(IndexGeneration).where(IndexGeneration.id.in_([row.id for row in old])))
+        names = [path for _, path in retire_generations(session, LEXICAL, SCHEMA_NAME, KEEP_GENERATIONS) if path]
     for name in names:
         shutil.rmtree(data_dir / name, ignore_errors=True)
 

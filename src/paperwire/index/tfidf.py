@@ -37,14 +37,14 @@ from pathlib import Path
 
 import numpy as np
 from scipy import sparse
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from paperwire.index.query import STOPWORDS, terms
 from paperwire.settings import get_settings
 from paperwire.store.db import Database
 from paperwire.store.generations import (
-    IndexGeneration, begin_generation, latest_generation, older_generations, papers_marker, publish_generation,
+    begin_generation, latest_generation, papers_marker, publish_generation, retire_generations,
 )
 from paperwire.store.locks import job_lock
 from paperwire.store.models import Paper
@@ -291,10 +291,7 @@ def load_matrix(path: Path, generation: int = 0) -> TfidfMatrix | None:
 
 def _remove_old(db: Database, data_dir: Path) -> None:
     with db.session() as session:
-        old = older_generations(session, TFIDF, MODEL, KEEP_GENERATIONS)
-        names = [row.path for row in old if row.path]
-        if old:
-            session.execute(delete(IndexGeneration).where(IndexGeneration.id.in_([row.id for row in old])))
+        names = [path for _, path in retire_generations(session, TFIDF, MODEL, KEEP_GENERATIONS) if path]
     for name in names:
         (data_dir / name).unlink(missing_ok=True)
 

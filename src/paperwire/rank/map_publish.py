@@ -34,7 +34,7 @@ from paperwire.rank import paper_map
 from paperwire.store.db import Database
 from paperwire.store.embeddings import iter_all_vectors
 from paperwire.store.generations import (
-    IndexGeneration, begin_generation, embeddings_marker, latest_generation, older_generations, publish_generation,
+    begin_generation, embeddings_marker, latest_generation, publish_generation, retire_generations,
 )
 from paperwire.store.locks import job_lock
 from paperwire.store.models import Paper
@@ -234,8 +234,7 @@ def _distinctive(members: dict[int, list[int]], terms: dict[int, list[tuple[str,
 
 def _remove_old(db: Database, model: str) -> None:
     with db.session() as session:
-        old = [row.id for row in older_generations(session, MAP, model, KEEP_GENERATIONS)]
-        if old:
+        old = [gid for gid, _ in retire_generations(session, MAP, model, KEEP_GENERATIONS)]
+        if old:  # a map generation's "files" are its rows
             session.execute(delete(MapPoint).where(MapPoint.generation.in_(old)))
             session.execute(delete(MapCluster).where(MapCluster.generation.in_(old)))
-            session.execute(delete(IndexGeneration).where(IndexGeneration.id.in_(old)))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, case, func, select
+from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, case, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from paperwire.store.embeddings import Embedding
@@ -92,3 +92,13 @@ def older_generations(session: Session, kind: str, model: str, keep: int) -> lis
     kept = {r.id for r in rows if r.published}
     kept = set(sorted(kept, reverse=True)[:keep])
     return [r for r in rows if r.id not in kept]
+
+
+def retire_generations(session: Session, kind: str, model: str, keep: int) -> list[tuple[int, str | None]]:
+    """Delete the rows of every generation but the newest ``keep`` published ones
+    (call under the build lock); returns their (id, path) so that the caller,
+    which knows what a generation's files or rows are, removes those."""
+    old = [(row.id, row.path) for row in older_generations(session, kind, model, keep)]
+    if old:
+        session.execute(delete(IndexGeneration).where(IndexGeneration.id.in_([gid for gid, _ in old])))
+    return old
