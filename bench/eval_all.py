@@ -171,6 +171,7 @@ def similar_precision(folder: Path, grid: bool = False) -> dict[str, dict[str, f
 def hf_database(folder: Path):
     """Every real daily list in one database, embedded and indexed as the worker would."""
     from paperwire.index.publish import publish_vector_index
+    from paperwire.index.publish_lexical import publish_lexical_index
     from paperwire.index.tfidf import publish_tfidf_index
     from paperwire.index.vectors import embed_all
     from paperwire.sources.formats import read_path
@@ -181,12 +182,14 @@ def hf_database(folder: Path):
     _fresh_env(folder)
     db = open_database()
     if reused:  # a --reuse folder of an earlier run: imported, embedded and indexed already
+        publish_lexical_index(db)  # a folder from before the lexical publish below: build it now
         return db
     for path in sorted(HF_DIR.glob("*.json")):
         import_items(db, read_path(path), skip_invalid=True)  # a few real lists are damaged
     embed_all(db)
     publish_vector_index(db)
     publish_tfidf_index(db)
+    publish_lexical_index(db)  # imports do not publish the tantivy index (lexical search found nothing)
     (folder / "ready").write_text("imported, embedded and indexed\n")
     return db
 
