@@ -368,6 +368,17 @@ def _fusion_grid(db, queries, dump: Path | None = None) -> None:
     print("\nShare of queries where no paper has all the words: "
           + ", ".join(f"{k} {np.mean([q[5] for q in lists if q[0] == k]):.2f}" for k in kinds))
 
+    def rank(ranking, pid) -> int:
+        ids = [p for p, _ in ranking][:10]
+        return ids.index(pid) + 1 if pid in ids else 11
+
+    # What any fusion could gain: the queries where the semantic ranking puts the paper higher than lexical does.
+    print("\nHeadroom (tune half): queries where lexical does not rank the paper first / of those, where the "
+          "semantic ranking ranks it higher: " + ", ".join(
+              f"{k} {sum(rank(q[2] or q[3], q[1]) > 1 for q in part)}/{len(part)} → "
+              f"{sum(rank(q[4], q[1]) < rank(q[2] or q[3], q[1]) for q in part)}"
+              for k in kinds for part in [[q for q in lists if q[0] == k and q[1] % 2 == 0]]))
+
 
 def _keywords(value) -> list[str]:
     import json
