@@ -25,9 +25,12 @@ known-item retrieval unchanged.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from paperwire.index.lexical import filter_conditions, get_lexical_index
 from paperwire.index.query import ParsedQuery
@@ -55,11 +58,20 @@ def search_semantic_or_hybrid(
     text = parsed.semantic_text().strip()
     if not text:
         return lexical_search(db, parsed, limit=limit, offset=offset, sort=sort)
+    with db.read_session() as session:  # one session for the whole search
+        return _search(db, session, parsed, text, mode=mode, limit=limit, offset=offset, sort=sort,
+                       separate_related=separate_related)
+
+
+def _search(
+    db: Database, session: Session, parsed: ParsedQuery, text: str, *, mode: str, limit: int, offset: int,
+    sort: str, separate_related: bool,
+) -> SearchResults:
     depth = max(CANDIDATES, 2 * (offset + limit))
     try:
-        semantic = semantic_ranking(db, parsed, text, depth)
+        semantic = semantic_ranking(db, parsed, text, depth, session=session)
     except SemanticUnavailable as exc:
-        results = lexical_search(db, parsed, limit=limit, offset=offset, sort=sort)
+        results = lexical_search(db, parsed, limit=limit, offset=offset, sort=sort, session=session)
         results.warnings.append(f"Showing word matches only: {exc}.")
         return results
     related: list[tuple[int, float]] = []
@@ -68,29 +80,28 @@ def search_semantic_or_hybrid(
     if mode == "semantic":
         ranked = semantic
     else:
-        lexical, tail = lexical_rankings(db, parsed, depth)
+        lexical, tail = lexical_rankings(db, parsed, depth, session=session)
         ranked = fuse([lexical, tail, semantic], [LEXICAL_WEIGHT, ANY_WORD_WEIGHT, SEMANTIC_WEIGHT])
         if separate_related:
             # Matches are the papers with all the words; only when none has them all, those with some.
             ranked, related = split_word_matches(ranked, lexical or tail, semantic)
             related = related[:RELATED] if offset == 0 else []
             if len(lexical) >= depth:  # more word matches than candidates: count them all
-                word_total = lexical_count(db, parsed)
+                word_total = lexical_count(db, parsed, session=session)
     ids = [pid for pid, _ in ranked]
-    with db.read_session() as session:
-        if sort == "date":
-            papers = {p.id: p for p in papers_by_ids(session, ids)}
-        else:  # only the page's rows are needed in full
-            papers = dict.fromkeys(session.scalars(select(Paper.id).where(Paper.id.in_(ids))))
-        ranked = [(pid, score) for pid, score in ranked if pid in papers]
-        if sort == "date":
-            ranked.sort(key=lambda item: (date_sort_key(papers[item[0]]), item[0]), reverse=True)
-        page = ranked[offset : offset + limit]
-        if sort != "date":
-            papers = {p.id: p for p in papers_by_ids(session, [pid for pid, _ in page])}
-        if related:
-            related_papers = {p.id: p for p in papers_by_ids(session, [pid for pid, _ in related])}
-            related = [(pid, score) for pid, score in related if pid in related_papers]
+    if sort == "date":
+        papers = {p.id: p for p in papers_by_ids(session, ids)}
+    else:  # only the page's rows are needed in full
+        papers = dict.fromkeys(session.scalars(select(Paper.id).where(Paper.id.in_(ids))))
+    ranked = [(pid, score) for pid, score in ranked if pid in papers]
+    if sort == "date":
+        ranked.sort(key=lambda item: (date_sort_key(papers[item[0]]), item[0]), reverse=True)
+    page = ranked[offset : offset + limit]
+    if sort != "date":
+        papers = {p.id: p for p in papers_by_ids(session, [pid for pid, _ in page])}
+    if related:
+        related_papers = {p.id: p for p in papers_by_ids(session, [pid for pid, _ in related])}
+        related = [(pid, score) for pid, score in related if pid in related_papers]
     hits = [make_hit(papers[pid], score, parsed) for pid, score in page]
     total = None if separate_related and mode == "semantic" else (word_total or len(ranked))
     return SearchResults(hits=hits, total=total, mode=mode, query=parsed, warnings=list(parsed.warnings),
@@ -118,7 +129,18 @@ def split_word_matches(
     return matched, related
 
 
-def lexical_rankings(db: Database, parsed: ParsedQuery, depth: int) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+@contextmanager
+def _reading(db: Database, session: Session | None) -> Iterator[Session]:
+    """The caller's session, or a read session of its own (callers outside a search)."""
+    if session is not None:
+        yield session
+        return
+    with db.read_session() as own:
+        yield own
+
+
+def lexical_rankings(db: Database, parsed: ParsedQuery, depth: int, *, session: Session | None = None,
+                     ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
     """(paper id, BM25 score) of the papers with all the words, then of those with only some.
 
     Not ``lexical_search``: that builds highlighted hits for every candidate
@@ -127,7 +149,7 @@ def lexical_rankings(db: Database, parsed: ParsedQuery, depth: int) -> tuple[lis
     query matches all its words only in its own paper).
     """
     index = get_lexical_index()
-    with db.read_session() as session:
+    with _reading(db, session) as session:
         page = index.search(session, parsed, limit=depth, offset=0, sort="relevance")
         ranking = [(hit.paper_id, hit.score) for hit in page.hits]
         tail: list[tuple[int, float]] = []
@@ -138,33 +160,35 @@ def lexical_rankings(db: Database, parsed: ParsedQuery, depth: int) -> tuple[lis
     return ranking, tail
 
 
-def lexical_count(db: Database, parsed: ParsedQuery) -> int | None:
+def lexical_count(db: Database, parsed: ParsedQuery, *, session: Session | None = None) -> int | None:
     """How many papers have all the query's words (the lexical index counts them)."""
     index = get_lexical_index()
-    with db.read_session() as session:
+    with _reading(db, session) as session:
         return index.search(session, parsed, limit=1, offset=0, sort="relevance").total
 
 
-def lexical_ranking(db: Database, parsed: ParsedQuery, depth: int) -> list[tuple[int, float]]:
+def lexical_ranking(db: Database, parsed: ParsedQuery, depth: int, *, session: Session | None = None,
+                    ) -> list[tuple[int, float]]:
     """What lexical mode ranks (all words; any word only when nothing has all)."""
     index = get_lexical_index()
-    with db.read_session() as session:
+    with _reading(db, session) as session:
         page = index.search(session, parsed, limit=depth, offset=0, sort="relevance")
     return [(hit.paper_id, hit.score) for hit in page.hits]
 
 
-def semantic_ranking(db: Database, parsed: ParsedQuery, text: str, depth: int) -> list[tuple[int, float]]:
+def semantic_ranking(db: Database, parsed: ParsedQuery, text: str, depth: int, *, session: Session | None = None,
+                     ) -> list[tuple[int, float]]:
     """(paper id, cosine) of the nearest papers that pass the query's filters."""
     index = semantic_index(db)
     vector = index.query_vector(text)
     k = depth
     while True:
         neighbours = index.nearest(vector, k)
-        with db.read_session() as session:
+        with _reading(db, session) as reading:
             allowed = set(
-                session.scalars(select(Paper.id).where(Paper.id.in_([pid for pid, _ in neighbours]), *filter_conditions(parsed)))
+                reading.scalars(select(Paper.id).where(Paper.id.in_([pid for pid, _ in neighbours]), *filter_conditions(parsed)))
             )
-            papers = {p.id: p for p in papers_by_ids(session, list(allowed))} if parsed.authors or parsed.excluded or parsed.phrases else {}
+            papers = {p.id: p for p in papers_by_ids(reading, list(allowed))} if parsed.authors or parsed.excluded or parsed.phrases else {}
         kept = [
             (pid, score) for pid, score in neighbours
             if pid in allowed and (not papers or _text_filters_pass(papers[pid], parsed))

@@ -14,6 +14,8 @@ from functools import lru_cache
 
 from paperwire.index.lexical import SORTS, get_lexical_index
 from paperwire.index.query import ParsedQuery, terms
+from sqlalchemy.orm import Session
+
 from paperwire.store.db import Database
 from paperwire.store.models import Paper
 from paperwire.store.papers import papers_by_ids
@@ -66,19 +68,25 @@ def check_arguments(mode: str, sort: str, limit: int, offset: int) -> None:
 
 
 def lexical_search(
-    db: Database, parsed: ParsedQuery, limit: int = 20, offset: int = 0, sort: str = "relevance"
+    db: Database, parsed: ParsedQuery, limit: int = 20, offset: int = 0, sort: str = "relevance", *,
+    session: Session | None = None,
 ) -> SearchResults:
-    """Keyword search with the published tantivy index."""
+    """Keyword search with the published tantivy index (in ``session`` when the caller has one)."""
     check_arguments("lexical", sort, limit, offset)
     if parsed.is_empty:
         return SearchResults(hits=[], total=0, mode="lexical", query=parsed, warnings=list(parsed.warnings))
-    index = get_lexical_index()
-    with db.read_session() as session:
-        page = index.search(session, parsed, limit=limit, offset=offset, sort=sort)
-        if page.papers is not None:
-            papers = [page.papers[hit.paper_id] for hit in page.hits]
-        else:
-            papers = papers_by_ids(session, [hit.paper_id for hit in page.hits])
+    if session is None:
+        with db.read_session() as session:
+            return _lexical_results(session, parsed, limit, offset, sort)
+    return _lexical_results(session, parsed, limit, offset, sort)
+
+
+def _lexical_results(session: Session, parsed: ParsedQuery, limit: int, offset: int, sort: str) -> SearchResults:
+    page = get_lexical_index().search(session, parsed, limit=limit, offset=offset, sort=sort)
+    if page.papers is not None:
+        papers = [page.papers[hit.paper_id] for hit in page.hits]
+    else:
+        papers = papers_by_ids(session, [hit.paper_id for hit in page.hits])
     scores = {hit.paper_id: hit.score for hit in page.hits}
     if page.highlight is not None:  # the engine marks its own matches (stemmed forms too)
         hits = [SearchHit(paper, scores[paper.id], *page.highlight(paper.title, paper.abstract or "")) for paper in papers]
