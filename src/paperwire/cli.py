@@ -117,7 +117,7 @@ def import_(
 
     settings = get_settings()
     if not 0 <= workers <= 64:
-        raise typer.BadParameter("--workers takes 1 to 64 processes")
+        raise typer.BadParameter("--workers takes 1 to 64 processes (0, the default: $PAPERWIRE_IMPORT_WORKERS)")
     processes = workers or settings.import_workers
     worker_note: dict[str, int] = {}
     for path in paths:  # before the database is created: an unreadable file leaves nothing behind

@@ -152,14 +152,12 @@ def import_in_parallel(
                 finals[index] = event[3]
                 failure = failure or event[2]
                 stop.set()
-            elif kind == "stopped":
-                finals[index] = {"read": progress.get(index, (0, (0, 0, 0, 0)))[0], "invalid": 0,
-                                 "skipped_resumed": 0, "counts": progress.get(index, (0, (0, 0, 0, 0)))[1],
-                                 "errors": []}
-            elif kind == "crashed":
-                finals[index] = {"read": 0, "invalid": 0, "skipped_resumed": 0, "counts": (0, 0, 0, 0), "errors": []}
-                crash = crash or event[2]
-                stop.set()
+            elif kind in ("stopped", "crashed"):  # what its committed batches reported
+                read, counts = progress.get(index, (0, (0, 0, 0, 0)))
+                finals[index] = {"read": read, "invalid": 0, "skipped_resumed": 0, "counts": counts, "errors": []}
+                if kind == "crashed":
+                    crash = crash or event[2]
+                    stop.set()
     finally:
         stop.set()
         for process in processes:

@@ -12,12 +12,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import json
 import time
 
-import orjson
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
+
+from paperwire.store import json_columns
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -32,25 +32,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _json_loads(text: str | bytes):
-    """JSON columns parsed by orjson (several times faster than ``json``: a
-    search page decodes a dozen per paper); the standard library takes what
-    orjson refuses (``NaN``, integers beyond 64 bits)."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
-
-
-def _json_dumps(value) -> str:
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return json.dumps(value)
-
-
 #: Same JSON on every backend and in ``store.paper_rows`` (which writes rows below the ORM).
-_JSON = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
+_JSON = {"json_serializer": json_columns.dumps, "json_deserializer": json_columns.loads}
 
 
 def make_engine(url: str, *, immediate_writes: bool = False) -> Engine:

@@ -19,16 +19,15 @@ the batch, which then finds that row and merges into it instead.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from operator import itemgetter
 
-import orjson
 from sqlalchemy import JSON, Column
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from paperwire.store import json_columns
 from paperwire.store.models import Paper
 
 _PAPERS = Paper.__table__
@@ -40,17 +39,9 @@ _ALL_NAMES = ", ".join(c.name for c in _PAPERS.columns)
 LOOKUP_CHUNK = 5000
 
 
-def _json_text(value) -> str:  # the same text as store.db._json_dumps
-    """JSON text for a JSON column: orjson, or the standard library for what orjson refuses (NaN, huge ints)."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return json.dumps(value)
-
-
 def _bind_processor(column: Column, dialect) -> Callable | None:
     if isinstance(column.type, JSON):
-        return _json_text  # SQLite stores the text; PostgreSQL's COPY reads it as json
+        return json_columns.dumps  # SQLite stores the text; PostgreSQL's COPY reads it as json
     return column.type.dialect_impl(dialect).bind_processor(dialect)
 
 
