@@ -80,3 +80,48 @@ def test_a_strong_explicit_key_is_used(monkeypatch):
     monkeypatch.setenv("PAPERWIRE_SECRET_KEY", "x" * 8 + "-a-long-random-value")
     get_settings.cache_clear()
     assert get_settings().signing_key() == "x" * 8 + "-a-long-random-value"
+
+
+class _Killed(BaseException):
+    """Stands in for SIGKILL: nothing after the raise point runs."""
+
+
+def _die(*_args, **_kwargs):
+    raise _Killed
+
+
+@pytest.mark.parametrize("crash_point", ["secrets.token_urlsafe", "os.link"])
+def test_a_process_killed_while_creating_the_key_leaves_no_empty_key_file(tmp_path, monkeypatch, crash_point):
+    """Seen in CI: ``worker`` killed -9 half a second after start left an empty
+    ``secret_key``, and every later start refused to run."""
+    from paperwire import secret_key
+
+    module, name = crash_point.split(".")
+    monkeypatch.setattr({"secrets": secret_key.secrets, "os": secret_key.os}[module], name, _die)
+    with pytest.raises(_Killed):
+        secret_key.load_or_create(tmp_path)
+    monkeypatch.undo()
+    assert not (tmp_path / "secret_key").exists()
+    key = secret_key.load_or_create(tmp_path)
+    assert len(key) >= 40 and secret_key.load_or_create(tmp_path) == key
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret_key"]  # no temporary files left behind
+
+
+def test_processes_starting_at_once_share_one_key(tmp_path):
+    code = "import sys; from paperwire.secret_key import load_or_create; print(load_or_create(sys.argv[1]))"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    starts = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True,
+                               env=env) for _ in range(6)]
+    keys = {p.communicate(timeout=60)[0].strip() for p in starts}
+    assert len(keys) == 1 and len(keys.pop()) >= 40
+
+
+def test_temporary_files_of_killed_creators_are_cleared_once_they_are_old(tmp_path):
+    from paperwire import secret_key
+
+    old, fresh = tmp_path / ".secret_key.1.aa.tmp", tmp_path / ".secret_key.2.bb.tmp"
+    for leftover in (old, fresh):
+        leftover.write_text("x" * 64)
+    os.utime(old, (0, 0))
+    secret_key.load_or_create(tmp_path)
+    assert not old.exists() and fresh.exists()  # a fresh one may belong to a process about to link it

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 
 FILE_NAME = "secret_key"
@@ -53,17 +54,48 @@ def load_or_create(home: Path) -> str:
     """The key kept in ``home``, created (0600, atomically) on first use.
 
     Several processes may start at once (web workers, the worker): the first
-    one to create the file wins, the others read what it wrote.
+    one to publish the file wins, the others read what it wrote. The key is
+    written and fsynced under a private temporary name and then hard-linked
+    to ``secret_key`` (``link`` fails if the name exists), so a process killed
+    at any point never leaves an empty or half-written key behind, and no
+    reader sees one.
     """
     path = key_file(home)
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    if path.exists():
         return _read(path)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(secrets.token_urlsafe(48) + "\n")
+    key = secrets.token_urlsafe(48)
+    temporary = path.with_name(f".{FILE_NAME}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        try:
+            os.write(fd, (key + "\n").encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process published its key first: use that one
+    finally:
+        temporary.unlink(missing_ok=True)
+    _remove_stale_temporaries(path)
     return _read(path)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Temporary key files of processes killed before they published (never read).
+
+    Only ones a minute old: a live process needs microseconds from writing its
+    temporary file to linking it.
+    """
+    cutoff = time.time() - 60
+    for leftover in path.parent.glob(f".{FILE_NAME}.*.tmp"):
+        try:
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def _read(path: Path) -> str:
