@@ -137,6 +137,42 @@ def test_upsert_result_lists_the_new_ids(db, tmp_path):
     assert result.changed_ids == ids
 
 
+def _ids_by_uid(db) -> dict[str, int]:
+    with db.session() as session:
+        return dict(session.execute(select(Paper.uid, Paper.id)).tuples().all())
+
+
+def test_new_ids_are_the_stored_ones_after_the_newest_paper_was_deleted(db, tmp_path):
+    """The SQLite path gives the ids SQLite would pick instead of reading them back: they must match."""
+    from sqlalchemy import delete
+
+    import_items(db, read_kaggle(write(tmp_path / "a.jsonl", [kaggle_line(i) for i in range(1, 6)])))
+    with db.session() as session:
+        session.execute(delete(Paper).where(Paper.uid == "2401.00005"))
+    records = list(read_kaggle(write(tmp_path / "b.jsonl", [kaggle_line(i) for i in range(5, 12)])))
+    with db.session() as session:
+        result = upsert_papers(session, records)
+    stored_ids = _ids_by_uid(db)
+    assert result.changed_ids == [stored_ids[f"2401.{i:05d}"] for i in range(5, 12)]
+    assert len(set(stored_ids.values())) == 11
+
+
+def test_new_ids_near_the_largest_rowid_are_read_back(db, tmp_path):
+    if db.dialect != "sqlite":
+        pytest.skip("SQLite's rowid limit")
+    from sqlalchemy import update
+
+    import_items(db, read_kaggle(write(tmp_path / "a.jsonl", [kaggle_line(1)])))
+    with db.session() as session:
+        session.execute(update(Paper).values(id=2**63 - 3))
+    records = list(read_kaggle(write(tmp_path / "b.jsonl", [kaggle_line(i) for i in range(2, 7)])))
+    with db.session() as session:
+        result = upsert_papers(session, records)
+    stored_ids = _ids_by_uid(db)
+    assert result.inserted == 5 and len(stored_ids) == 6
+    assert result.changed_ids == [stored_ids[f"2401.{i:05d}"] for i in range(2, 7)]
+
+
 def test_bulk_cli_import_then_search(tmp_path):
     path = write(tmp_path / "cli.jsonl", [kaggle_line(i) for i in range(1, 41)])
     runner = CliRunner()
