@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     import_max_line_bytes: int = 8 * 1024 * 1024
     #: Largest file read whole (hf-daily JSON, Atom and OAI-PMH XML), in bytes.
     import_max_file_bytes: int = 64 * 1024 * 1024
+    #: SQLite: once the write-ahead log passes this size (MiB), an import
+    #: checkpoints it in full after its batch so the log starts over. Without
+    #: it, two import workers that take turns never leave SQLite a moment to
+    #: restart the log, which grew to 5-6 GB in a 1M-paper import.
+    sqlite_wal_limit_mb: int = Field(default=256, ge=1)
     #: Embedder used for semantic search ("paperwire-minilm-v1" and the ~30x
     #: faster, weaker "paperwire-static-v1" ship with the package; "st:<model>"
     #: loads a sentence-transformers model).

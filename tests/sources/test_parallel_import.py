@@ -18,6 +18,7 @@ from paperwire.sources.kaggle import read_kaggle
 from paperwire.sources.parallel_import import import_in_parallel
 from paperwire.store.db import open_database
 from paperwire.store.models import Paper
+from tests.conftest import sqlite_only
 from tests.sources.test_bulk_import import kaggle_line, write
 
 
@@ -49,6 +50,26 @@ def test_two_workers_store_exactly_what_one_import_stores(db, db_url, tmp_path):
     assert parallel == papers_of(serial_url)
     seven = next(row for row in parallel if row[0] == "2401.00007")
     assert seven.abstract == "A newer version of paper 7." and seven.latest_version == 4
+
+
+@sqlite_only
+def test_two_workers_keep_the_sqlite_write_ahead_log_near_its_limit(db, db_url, tmp_path, monkeypatch):
+    """Workers taking turns at the write lock never let SQLite's passive checkpoint
+    restart the log: it grew to 5-6 GB in a 1M-paper import. Past the limit, the
+    batch that finds it so checkpoints it in full and the log starts over."""
+    monkeypatch.setenv("PAPERWIRE_SQLITE_WAL_LIMIT_MB", "1")  # the spawned workers read it too
+    words = " ".join(f"term{i}" for i in range(300))  # ~3 kB a paper: ~1.3 MiB of log a batch
+    path = write(tmp_path / "snapshot.jsonl", [kaggle_line(i, abstract=f"{i} {words}") for i in range(1, 12_001)])
+    wal = db.wal_path()
+    sizes: list[int] = []
+
+    def sample(_read, _result) -> None:
+        sizes.append(wal.stat().st_size if wal.exists() else 0)
+
+    report = import_in_parallel(db_url, path, "kaggle", workers=2, batch_size=300, on_progress=sample)
+    assert report.result.inserted == 12_000 and len(sizes) >= 40
+    # the limit plus about one batch of each worker; unbounded it reached 8-10 MiB here
+    assert max(sizes) <= 4 * 1024 * 1024, [round(size / 2**20, 1) for size in sizes]
 
 
 def test_a_bad_line_is_named_stops_all_workers_and_a_rerun_resumes(db, db_url, tmp_path):

@@ -171,6 +171,7 @@ def _write_batch(db: Database, batch: list[PaperRecord], resume_key: str | None,
                 result = upsert_papers(session, prepared)
                 if resume_key:
                     _save_progress(session, resume_key, position, finished=False)
+            db.restart_wal_if_large()  # between batches: concurrent workers would grow it for ever
             return result
         except (IntegrityError, OperationalError) as exc:
             if attempt == _WRITE_ATTEMPTS or not _is_write_race(exc):
