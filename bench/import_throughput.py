@@ -160,8 +160,13 @@ def run(args, url: str, size_of) -> None:
         drop_db_fts(db)
     samples: list[tuple[float, int, float]] = []
     started, cpu_started = time.perf_counter(), time.process_time()
+    wal = db.wal_path()
+    wal_peak = 0
 
     def on_progress(read: int, _result) -> None:
+        nonlocal wal_peak
+        if wal is not None and wal.exists():
+            wal_peak = max(wal_peak, wal.stat().st_size)
         elapsed = time.perf_counter() - started
         if not samples or read - samples[-1][1] >= max(args.batch_size, 50_000):
             samples.append((elapsed, read, rss_mb()))
@@ -194,6 +199,9 @@ def run(args, url: str, size_of) -> None:
     if args.workers > 1:
         workers = f" (parent); largest worker {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB"
     print(f"peak RSS: {peak_rss_mb():.0f} MiB{workers}; database size: {size_mb:,.0f} MiB")
+    if wal is not None:
+        print(f"write-ahead log, largest seen after a batch: {wal_peak / 2**20:,.0f} MiB "
+              f"(limit {db.wal_limit_bytes / 2**20:,.0f} MiB, PAPERWIRE_SQLITE_WAL_LIMIT_MB)")
     print("RSS over time (s, papers, MiB): " + ", ".join(f"({t:.0f}, {n:,}, {m:.0f})" for t, n, m in samples))
 
 

@@ -139,6 +139,10 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "heads")
 
 
+#: How long :meth:`Database.restart_wal_if_large` keeps asking while another checkpoint runs.
+WAL_RETRY_SECONDS = 5.0
+
+
 @dataclass
 class Database:
     engine: Engine
@@ -189,16 +193,19 @@ class Database:
         return Path(f"{database}-wal")
 
     def restart_wal_if_large(self) -> bool:
-        """Checkpoint a SQLite write-ahead log that passed ``wal_limit_bytes``, so it starts over.
+        """Checkpoint a SQLite write-ahead log that passed ``wal_limit_bytes`` and truncate it.
 
-        Why: SQLite's automatic checkpoint is passive: it copies what it can
+        Why: SQLite's automatic checkpoint is passive: it copies what it can,
         and the log is reused from its start only when a writer begins after
-        a *complete* checkpoint with no reader left in the log. Import workers
-        that take turns at the write lock never leave such a moment, so the
-        log grows for the whole import (5-6 GB at 1M papers). ``RESTART``
-        waits (busy timeout) for the other writer's batch, copies every frame
-        and makes the next writer start the log anew. Call it outside any
-        transaction, between batches. Returns whether it checkpointed fully.
+        a *complete* checkpoint with no reader left in it. Import workers that
+        take turns at the write lock never leave such a moment, so the log
+        grew for the whole import (5-6 GB at 1M papers). ``TRUNCATE`` waits
+        (busy timeout) for the other writer's batch, copies every frame and
+        empties the file. It answers "busy" at once while another connection
+        runs a checkpoint (the other worker's automatic one, a fraction of a
+        second), so it is tried again for up to :data:`WAL_RETRY_SECONDS`.
+        Call it outside any transaction, between batches. Returns whether the
+        log was emptied.
         """
         path = self.wal_path()
         if path is None or self.wal_limit_bytes is None:
@@ -208,12 +215,16 @@ class Database:
                 return False
         except FileNotFoundError:
             return False
+        deadline = time.monotonic() + WAL_RETRY_SECONDS
         raw = self.engine.raw_connection()
         try:  # the driver's own connection: no ORM transaction, no BEGIN IMMEDIATE
-            busy, _log_frames, _copied = raw.driver_connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+            while True:
+                busy = raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if not busy or time.monotonic() > deadline:
+                    return not busy
+                time.sleep(0.02)
         finally:
             raw.close()
-        return busy == 0
 
     def close(self) -> None:
         self.engine.dispose()
