@@ -198,7 +198,9 @@ def hf_database(folder: Path):
 QUERY_WORDS = 12
 MIN_UNSHARED = 4
 #: Query kinds in table order (see the module docstring).
-KINDS = ("keywords", "paraphrase", "mismatch", "no-title")
+KINDS = ("keywords", "paraphrase", "mismatch", "no-title", "written")
+#: Queries written from each paper's title alone (``bench/written_queries.json``, see its "about").
+WRITTEN = REPO / "bench" / "written_queries.json"
 
 
 def _stopwords() -> frozenset[str]:
@@ -254,7 +256,21 @@ def make_queries(rows, n_queries: int, seed: int) -> list[tuple[str, int, str]]:
         words = unshared_words(r.ai_summary, f"{r.title or ''} {r.abstract or ''}", stop)
         if len(words) >= MIN_UNSHARED:
             queries.append(("mismatch", r.id, " ".join(words[:QUERY_WORDS])))
-    return queries
+    return queries + written_queries(rows)
+
+
+def written_queries(rows) -> list[tuple[str, int, str]]:
+    """The hand-written kind: a reader's description of a paper in other words than its title's.
+
+    Written from the title alone (the abstract unseen), so unlike the
+    summary-made kinds they do not reuse the abstract's words except by the
+    chance any description has; no word of the title (see the file's "about").
+    """
+    import json
+
+    by_arxiv = {r.arxiv_id: r.id for r in rows if r.arxiv_id}
+    entries = json.loads(WRITTEN.read_text(encoding="utf-8"))["queries"]
+    return [("written", by_arxiv[e["arxiv_id"]], e["query"]) for e in entries if e["arxiv_id"] in by_arxiv]
 
 
 def search_quality(db, n_queries: int, seed: int, grid: bool = False,
@@ -267,8 +283,8 @@ def search_quality(db, n_queries: int, seed: int, grid: bool = False,
     from paperwire.store.models import Paper
 
     with db.session() as session:
-        rows = session.execute(select(Paper.id, Paper.title, Paper.abstract, Paper.ai_keywords, Paper.ai_summary)
-                               .where(Paper.ai_summary.is_not(None), Paper.hidden.is_(False))).all()
+        rows = session.execute(select(Paper.id, Paper.arxiv_id, Paper.title, Paper.abstract, Paper.ai_keywords,
+                                      Paper.ai_summary).where(Paper.hidden.is_(False))).all()
     queries = make_queries(rows, n_queries, seed)
     lexical = tfidf_index(db)
 
@@ -318,26 +334,29 @@ def paired(a: list[float], b: list[float]) -> tuple[float, float]:
 def _fusion_grid(db, queries, dump: Path | None = None) -> None:
     """Hybrid fusion constants (``index/hybrid.py``) grid-searched on the tune half, shown on both.
 
-    Besides one k and one weight set for every query, the grid tries a second
-    semantic weight for the queries where no paper has all the words (lexical
-    fell back to any-word matching: a long description in the reader's words,
-    not a few keywords).
+    Besides one k and one weight set for every query, the grid tries the
+    weak-match rule (``hybrid.fusion_weights``): when no paper has all the
+    words and the best any-word match holds less than a share of the query's
+    terms, the semantic ranking gets another weight.
     """
     import pickle
 
     from paperwire.index import hybrid
-    from paperwire.index.lexical import get_lexical_index
+    from paperwire.index.lexical_tantivy import word_coverage
     from paperwire.index.query import parse_query
+    from paperwire.store.models import Paper
 
     lists = []
-    index = get_lexical_index()
     for kind, pid, text in queries:
         parsed = parse_query(text)
-        lexical, tail = hybrid.lexical_rankings(db, parsed, hybrid.CANDIDATES)
+        words = hybrid.lexical_rankings(db, parsed, hybrid.CANDIDATES)
         semantic = hybrid.semantic_ranking(db, parsed, parsed.semantic_text(), hybrid.CANDIDATES)
-        with db.read_session() as session:
-            fell_back = index.search(session, parsed, limit=1, offset=0, sort="relevance").matched == "any"
-        lists.append((kind, pid, lexical, tail, semantic, fell_back))
+        coverage = 1.0  # the rule applies only where no paper has all the words
+        if words.fell_back and words.ranking:
+            with db.read_session() as session:
+                best = session.get(Paper, words.ranking[0][0])
+                coverage = word_coverage(parsed.required_words(), best.title, best.abstract or "")
+        lists.append((kind, pid, words.ranking, words.tail, semantic, words.fell_back, coverage))
     if dump:
         dump.write_bytes(pickle.dumps(lists))
     kinds = [k for k in KINDS if any(q[0] == k for q in queries)]
@@ -345,28 +364,32 @@ def _fusion_grid(db, queries, dump: Path | None = None) -> None:
     for k in (1, 5, 10, 20, 60):
         for w_lex in (1.0, 2.0, 3.0):
             for w_any in (0.0, 0.5, 1.0):
-                for w_sem_any in (1.0, 2.0, 3.0, 6.0):  # semantic weight when lexical fell back
-                    m = _mrr([(kind, pid, [p for p, _ in hybrid.fuse(
-                        [lex, tail, sem], [w_lex, w_any, w_sem_any if back else 1.0], k=k)[:10]])
-                              for kind, pid, lex, tail, sem, back in lists])
-                    tune = float(np.mean([m.get(f"{kind} tune", 0) for kind in kinds]))
-                    rows.append((tune, (k, w_lex, w_any, w_sem_any), m))
+                for below in (0.0, 0.4, 0.5, 0.6, 0.7, 0.8):  # 0.0: the rule off
+                    for w_weak in ((1.0,) if below == 0.0 else (2.0, 4.0, 6.0)):
+                        m = _mrr([(kind, pid, [p for p, _ in hybrid.fuse(
+                            [lex, tail, sem], [w_lex, w_any, w_weak if back and cov < below else 1.0], k=k)[:10]])
+                                  for kind, pid, lex, tail, sem, back, cov in lists])
+                        tune = float(np.mean([m.get(f"{kind} tune", 0) for kind in kinds]))
+                        rows.append((tune, (k, w_lex, w_any, below, w_weak), m))
     rows.sort(key=lambda r: -r[0])
     current = (hybrid.RRF_K, hybrid.LEXICAL_WEIGHT / hybrid.SEMANTIC_WEIGHT,
-               hybrid.ANY_WORD_WEIGHT / hybrid.SEMANTIC_WEIGHT,
-               getattr(hybrid, "FALLBACK_SEMANTIC_WEIGHT", hybrid.SEMANTIC_WEIGHT) / hybrid.SEMANTIC_WEIGHT)
-    print("\n## Hybrid fusion grid (RRF; semantic weight 1, or the fallback weight when no paper has all the "
-          "words), best 10 by the tune half's mean MRR@10 over the kinds, and hybrid.py's\n")
-    print("| k | lexical | any-word | semantic on fallback | " + " | ".join(f"tune {k}" for k in kinds) + " | "
-          + " | ".join(f"test {k}" for k in kinds) + " |")
-    print("|" + "---|" * (4 + 2 * len(kinds)))
+               hybrid.ANY_WORD_WEIGHT / hybrid.SEMANTIC_WEIGHT, hybrid.WEAK_MATCH_COVERAGE,
+               hybrid.WEAK_MATCH_SEMANTIC_WEIGHT / hybrid.SEMANTIC_WEIGHT)
+    print("\n## Hybrid fusion grid (RRF; semantic weight 1, or the weak-match weight when no paper has all the "
+          "words and the best any-word match holds less than the share given of them), best 10 by the tune "
+          "half's mean MRR@10 over the kinds, and hybrid.py's\n")
+    print("| k | lexical | any-word | weak match below | semantic on weak match | "
+          + " | ".join(f"tune {k}" for k in kinds) + " | " + " | ".join(f"test {k}" for k in kinds) + " |")
+    print("|" + "---|" * (5 + 2 * len(kinds)))
     for tune, params, m in rows[:10] + [r for r in rows[10:] if r[1] == current]:
         mark = " (hybrid.py)" if params == current else ""
-        print(f"| {params[0]}{mark} | {params[1]} | {params[2]} | {params[3]} | "
+        print(f"| {params[0]}{mark} | {params[1]} | {params[2]} | {params[3]} | {params[4]} | "
               + " | ".join(f"{m.get(f'{k} tune', 0):.3f}" for k in kinds) + " | "
               + " | ".join(f"{m.get(f'{k} test', 0):.3f}" for k in kinds) + " |")
     print("\nShare of queries where no paper has all the words: "
           + ", ".join(f"{k} {np.mean([q[5] for q in lists if q[0] == k]):.2f}" for k in kinds))
+    print("Median share of the query's terms in the best any-word match, where it fell back: "
+          + ", ".join(f"{k} {np.median([q[6] for q in lists if q[0] == k and q[5]] or [np.nan]):.2f}" for k in kinds))
 
     def rank(ranking, pid) -> int:
         ids = [p for p, _ in ranking][:10]
@@ -400,8 +423,9 @@ def search_table(sq: dict[str, dict[str, list[float]]]) -> None:
     for name, values in sq.items():
         print(f"| {name} | " + " | ".join(f"{np.mean(values[k]):.3f}" for k in keys) + " |")
     print("\nPaired differences, mean ± standard error over the same queries: "
-          + "; ".join(f"{k}: hybrid − lexical {d:+.3f} ± {se:.3f}"
-                      for k in keys for d, se in [paired(sq["hybrid"][k], sq["lexical"][k])]))
+          + "; ".join(f"{k}: hybrid − lexical {d:+.3f} ± {se:.3f}, hybrid − semantic {d2:+.3f} ± {se2:.3f}"
+                      for k in keys for (d, se), (d2, se2) in [(paired(sq["hybrid"][k], sq["lexical"][k]),
+                                                                paired(sq["hybrid"][k], sq["semantic"][k]))]))
 
 
 def main(argv: list[str] | None = None) -> int:

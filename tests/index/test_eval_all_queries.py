@@ -38,11 +38,11 @@ def test_mismatch_queries_share_no_stem_with_their_paper(eval_all):
 
     stem = ANALYZERS[STEMMED].analyze
     rows = [
-        SimpleNamespace(id=1, title="Sparse attention for long documents", abstract="We make attention sparse.",
+        SimpleNamespace(id=1, arxiv_id=None, title="Sparse attention for long documents", abstract="We make attention sparse.",
                         ai_keywords='["sparse attention", "long context", "efficiency"]',
                         ai_summary="A method reduces quadratic cost, enabling efficient processing of lengthy texts "
                                    "with sparse attention."),
-        SimpleNamespace(id=2, title="Robots", abstract="Robots learn.", ai_keywords='["a", "b", "c"]',
+        SimpleNamespace(id=2, arxiv_id=None, title="Robots", abstract="Robots learn.", ai_keywords='["a", "b", "c"]',
                         ai_summary="Robots learn."),  # no unshared word: takes no part
     ]
     queries = eval_all.make_queries(rows, n_queries=2, seed=1)
@@ -51,6 +51,23 @@ def test_mismatch_queries_share_no_stem_with_their_paper(eval_all):
     paper = set(stem(rows[0].title + " " + rows[0].abstract))
     assert not set(stem(mismatch[0][1])) & paper
     assert [kind for kind, pid, _ in queries if pid == 1][:2] == ["keywords", "paraphrase"]
+
+
+def test_written_queries_share_no_title_word_and_reach_their_papers(eval_all):
+    import json
+
+    from paperwire.index.lexical_tantivy import ANALYZERS, STEMMED
+
+    stem = ANALYZERS[STEMMED].analyze
+    entries = json.loads(eval_all.WRITTEN.read_text(encoding="utf-8"))["queries"]
+    assert len(entries) == 240 and len({e["arxiv_id"] for e in entries}) == 240
+    stop = eval_all._stopwords()
+    for entry in entries:
+        shared = set(stem(entry["query"])) & set(stem(entry["title"])) - set(stem(" ".join(stop)))
+        assert not shared, (entry["title"], entry["query"], shared)
+    first = SimpleNamespace(id=7, arxiv_id=entries[0]["arxiv_id"], title=entries[0]["title"], abstract="",
+                            ai_keywords=None, ai_summary=None)
+    assert eval_all.make_queries([first], n_queries=1, seed=1) == [("written", 7, entries[0]["query"])]
 
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "hf-daily-papers"

@@ -20,6 +20,14 @@ of the words join as a third, lighter ranking (weight 0.5). A long query —
 a title — matches all its words only in its own paper, and this tail lifted
 category agreement above the semantic ranking alone (0.342 vs 0.334) with
 known-item retrieval unchanged.
+
+When no paper has all the words, the lexical ranking is the any-word one,
+and whether to trust it depends on how much of the query its best paper
+holds (:func:`fusion_weights`). A reader describing a paper in their own
+words ("making pictures follow drawn paths in generated clips") shares only
+scattered words with any paper: the best any-word match then holds about
+half of the query's terms, against 80-90 % for a query made of a paper's own
+vocabulary. Below :data:`WEAK_MATCH_COVERAGE` the semantic ranking leads.
 """
 
 from __future__ import annotations
@@ -28,11 +36,13 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from paperwire.index.lexical import filter_conditions, get_lexical_index
+from paperwire.index.lexical_tantivy import word_coverage
 from paperwire.index.query import ParsedQuery
 from paperwire.index.results import SearchResults, lexical_search, make_hit
 from paperwire.index.vectors import SemanticUnavailable, semantic_index
@@ -45,6 +55,16 @@ LEXICAL_WEIGHT = 3.0
 SEMANTIC_WEIGHT = 1.0
 #: Weight of papers that match only some of the words (0 = leave them out).
 ANY_WORD_WEIGHT = 0.5
+#: When no paper has all the words and the best any-word match holds less than this share
+#: of the query's (stemmed) terms, the words say little and meaning decides ...
+WEAK_MATCH_COVERAGE = 0.6
+#: ... with this semantic weight (against LEXICAL_WEIGHT). Both chosen on the tune half of
+#: ``bench/eval_all.py``'s queries (``--grid``): hand-written descriptions of real papers
+#: (``bench/written_queries.json``) went from MRR@10 0.176 to 0.210 (test half 0.146 ->
+#: 0.229; semantic alone 0.173 / 0.203, lexical 0.161 / 0.120) with every other kind unchanged
+#: (keywords, summary words and no-title queries keep lexical's lead: their best
+#: any-word match holds 80-90 % of the terms; hand-written ones about 50 %).
+WEAK_MATCH_SEMANTIC_WEIGHT = 4.0
 #: How many candidates each ranking contributes before fusion.
 CANDIDATES = 200
 #: With ``separate_related``: at most this many meaning-only papers, first page only.
@@ -80,8 +100,9 @@ def _search(
     if mode == "semantic":
         ranked = semantic
     else:
-        lexical, tail = lexical_rankings(db, parsed, depth, session=session)
-        ranked = fuse([lexical, tail, semantic], [LEXICAL_WEIGHT, ANY_WORD_WEIGHT, SEMANTIC_WEIGHT])
+        words = lexical_rankings(db, parsed, depth, session=session)
+        lexical, tail = words.ranking, words.tail
+        ranked = fuse([lexical, tail, semantic], fusion_weights(session, parsed, words))
         if separate_related:
             # Matches are the papers with all the words; only when none has them all, those with some.
             ranked, related = split_word_matches(ranked, lexical or tail, semantic)
@@ -139,9 +160,20 @@ def _reading(db: Database, session: Session | None) -> Iterator[Session]:
         yield own
 
 
+class WordRankings(NamedTuple):
+    """What the lexical index ranks for a hybrid search."""
+
+    #: (paper id, BM25 score) of the papers with all the words; when none has
+    #: them all (``fell_back``), of those with any of them.
+    ranking: list[tuple[int, float]]
+    #: Papers with only some of the words, after ``ranking`` (empty when it fell back).
+    tail: list[tuple[int, float]]
+    fell_back: bool
+
+
 def lexical_rankings(db: Database, parsed: ParsedQuery, depth: int, *, session: Session | None = None,
-                     ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
-    """(paper id, BM25 score) of the papers with all the words, then of those with only some.
+                     ) -> WordRankings:
+    """The papers with all the words, then those with only some (see :class:`WordRankings`).
 
     Not ``lexical_search``: that builds highlighted hits for every candidate
     (most of a hybrid query's time) and caps ``limit`` at ``MAX_LIMIT``. The
@@ -157,7 +189,22 @@ def lexical_rankings(db: Database, parsed: ParsedQuery, depth: int, *, session: 
             seen = {pid for pid, _ in ranking}
             more = index.search(session, parsed, limit=depth, offset=0, sort="relevance", any_word=True)
             tail = [(hit.paper_id, hit.score) for hit in more.hits if hit.paper_id not in seen][: depth - len(ranking)]
-    return ranking, tail
+    return WordRankings(ranking, tail, page.matched == "any")
+
+
+def fusion_weights(session: Session, parsed: ParsedQuery, words: WordRankings) -> list[float]:
+    """The weights of [all-word ranking, any-word tail, semantic ranking] for this query.
+
+    The semantic ranking leads (:data:`WEAK_MATCH_SEMANTIC_WEIGHT`) when no
+    paper has all the words and the best word match holds less than
+    :data:`WEAK_MATCH_COVERAGE` of them (see the module docstring); otherwise
+    the fixed weights. One primary-key read, only for such queries.
+    """
+    if words.fell_back and words.ranking:
+        best = session.get(Paper, words.ranking[0][0])
+        if best is not None and word_coverage(parsed.required_words(), best.title, best.abstract or "") < WEAK_MATCH_COVERAGE:
+            return [LEXICAL_WEIGHT, ANY_WORD_WEIGHT, WEAK_MATCH_SEMANTIC_WEIGHT]
+    return [LEXICAL_WEIGHT, ANY_WORD_WEIGHT, SEMANTIC_WEIGHT]
 
 
 def lexical_count(db: Database, parsed: ParsedQuery, *, session: Session | None = None) -> int | None:

@@ -138,6 +138,21 @@ def date_key(paper_id: int, submitted: datetime | None) -> int:
     return (_seconds(submitted) << _ID_BITS) | (paper_id & ((1 << _ID_BITS) - 1))
 
 
+def word_coverage(words: list[str], title: str, abstract: str) -> float:
+    """Share of ``words``' stemmed index terms that occur in a paper's title or abstract.
+
+    The question "do the words describe this paper?" as the index sees it
+    (same stemmer as the ``body`` field), for one paper: the hybrid fusion
+    asks it of the best any-word match (see ``index.hybrid.fusion_weights``).
+    """
+    stem = ANALYZERS[STEMMED]
+    wanted = set(stem.analyze(" ".join(words)))
+    if not wanted:
+        return 0.0
+    present = set(stem.analyze(f"{title} {abstract}"))
+    return len(wanted & present) / len(wanted)
+
+
 def category_terms(categories: str) -> set[str]:
     """Indexed category terms: each category and its archive (``cs.lg`` and ``cs``)."""
     found: set[str] = set()
