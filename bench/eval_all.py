@@ -342,20 +342,15 @@ def _fusion_grid(db, queries, dump: Path | None = None) -> None:
     import pickle
 
     from paperwire.index import hybrid
-    from paperwire.index.lexical_tantivy import word_coverage
     from paperwire.index.query import parse_query
-    from paperwire.store.models import Paper
 
     lists = []
     for kind, pid, text in queries:
         parsed = parse_query(text)
         words = hybrid.lexical_rankings(db, parsed, hybrid.CANDIDATES)
         semantic = hybrid.semantic_ranking(db, parsed, parsed.semantic_text(), hybrid.CANDIDATES)
-        coverage = 1.0  # the rule applies only where no paper has all the words
-        if words.fell_back and words.ranking:
-            with db.read_session() as session:
-                best = session.get(Paper, words.ranking[0][0])
-                coverage = word_coverage(parsed.required_words(), best.title, best.abstract or "")
+        with db.read_session() as session:  # 1.0 where some paper has all the words
+            coverage = hybrid.best_match_coverage(session, parsed, words)
         lists.append((kind, pid, words.ranking, words.tail, semantic, words.fell_back, coverage))
     if dump:
         dump.write_bytes(pickle.dumps(lists))

@@ -192,18 +192,28 @@ def lexical_rankings(db: Database, parsed: ParsedQuery, depth: int, *, session: 
     return WordRankings(ranking, tail, page.matched == "any")
 
 
+def best_match_coverage(session: Session, parsed: ParsedQuery, words: WordRankings) -> float:
+    """Share of the query's terms that its best any-word match holds; 1.0 unless lexical fell back.
+
+    One primary-key read, only when no paper has all the words.
+    """
+    if words.fell_back and words.ranking:
+        best = session.get(Paper, words.ranking[0][0])
+        if best is not None:
+            return word_coverage(parsed.required_words(), best.title, best.abstract or "")
+    return 1.0
+
+
 def fusion_weights(session: Session, parsed: ParsedQuery, words: WordRankings) -> list[float]:
     """The weights of [all-word ranking, any-word tail, semantic ranking] for this query.
 
     The semantic ranking leads (:data:`WEAK_MATCH_SEMANTIC_WEIGHT`) when no
     paper has all the words and the best word match holds less than
     :data:`WEAK_MATCH_COVERAGE` of them (see the module docstring); otherwise
-    the fixed weights. One primary-key read, only for such queries.
+    the fixed weights.
     """
-    if words.fell_back and words.ranking:
-        best = session.get(Paper, words.ranking[0][0])
-        if best is not None and word_coverage(parsed.required_words(), best.title, best.abstract or "") < WEAK_MATCH_COVERAGE:
-            return [LEXICAL_WEIGHT, ANY_WORD_WEIGHT, WEAK_MATCH_SEMANTIC_WEIGHT]
+    if best_match_coverage(session, parsed, words) < WEAK_MATCH_COVERAGE:
+        return [LEXICAL_WEIGHT, ANY_WORD_WEIGHT, WEAK_MATCH_SEMANTIC_WEIGHT]
     return [LEXICAL_WEIGHT, ANY_WORD_WEIGHT, SEMANTIC_WEIGHT]
 
 

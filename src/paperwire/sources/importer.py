@@ -115,6 +115,7 @@ def _import_items(db, items, batch_size, skip_invalid, resume_key, on_progress, 
 
     def flush() -> None:
         result = _write_batch(db, batch, resume_key, position)
+        db.truncate_wal_if_large()  # between batches: concurrent workers would grow it for ever
         if on_changed and result.changed_ids:
             on_changed(result.changed_ids)
         result.changed_ids = []  # counts only: a 2.8M-record import must not grow
@@ -171,7 +172,6 @@ def _write_batch(db: Database, batch: list[PaperRecord], resume_key: str | None,
                 result = upsert_papers(session, prepared)
                 if resume_key:
                     _save_progress(session, resume_key, position, finished=False)
-            db.restart_wal_if_large()  # between batches: concurrent workers would grow it for ever
             return result
         except (IntegrityError, OperationalError) as exc:
             if attempt == _WRITE_ATTEMPTS or not _is_write_race(exc):

@@ -139,7 +139,7 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "heads")
 
 
-#: How long :meth:`Database.restart_wal_if_large` keeps asking while another checkpoint runs.
+#: How long :meth:`Database.truncate_wal_if_large` keeps asking while another checkpoint runs.
 WAL_RETRY_SECONDS = 5.0
 
 
@@ -147,7 +147,7 @@ WAL_RETRY_SECONDS = 5.0
 class Database:
     engine: Engine
     sessionmaker: sessionmaker[Session]
-    #: SQLite: the write-ahead log size past which :meth:`restart_wal_if_large` acts.
+    #: SQLite: the write-ahead log size past which :meth:`truncate_wal_if_large` acts.
     wal_limit_bytes: int | None = None
     _autocommit: Engine | None = field(default=None, init=False, repr=False)
 
@@ -192,7 +192,7 @@ class Database:
             return None
         return Path(f"{database}-wal")
 
-    def restart_wal_if_large(self) -> bool:
+    def truncate_wal_if_large(self) -> bool:
         """Checkpoint a SQLite write-ahead log that passed ``wal_limit_bytes`` and truncate it.
 
         Why: SQLite's automatic checkpoint is passive: it copies what it can,
