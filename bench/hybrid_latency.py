@@ -2,7 +2,8 @@
 
 Needs a SQLite database of papers: give one with ``--db`` or let the script
 make one (``--count N``: ``bench/generate_corpus.py`` then
-``bench/import_throughput.py --no-fts-triggers`` into ``--workdir``).
+``bench/import_throughput.py --no-baseline`` into ``--workdir``, which also publishes
+the lexical index).
 
 1. Embeds every paper that has no current vector with the configured embedder
    (the packaged static ``paperwire-static-v1`` by default) and builds the
@@ -18,8 +19,8 @@ make one (``--count N``: ``bench/generate_corpus.py`` then
     python bench/hybrid_latency.py --count 100000 --workdir /tmp/pw-100k
     python bench/hybrid_latency.py --db /tmp/pw-100k/papers.db --queries 300
 
-The vector index file goes to ``$PAPERWIRE_DATA_DIR`` (default: the workdir /
-the database's folder).
+The lexical and vector indexes go to ``$PAPERWIRE_DATA_DIR`` (default: ``<database>.data``
+beside the database file, as ``bench_db.sqlite_data_dir`` says).
 
 ``--synthetic-vectors`` skips the model for the *stored* vectors: every paper
 gets a random unit vector of the configured embedder's dimension (384 for the
@@ -45,6 +46,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+from bench_db import sqlite_data_dir  # noqa: E402
 MODES = ("lexical", "semantic", "hybrid")
 
 
@@ -70,7 +73,7 @@ def make_corpus(count: int, workdir: Path) -> Path:
                         "--seed", "1"], check=True)
     if not db.exists():
         subprocess.run([sys.executable, str(BENCH / "import_throughput.py"), str(corpus), "--db", str(db),
-                        "--no-fts-triggers"], check=True)
+                        "--no-baseline"], check=True)
     return db
 
 
@@ -206,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.count:
             parser.error("give --db or --count")
         args.db = make_corpus(args.count, args.workdir)
-    os.environ.setdefault("PAPERWIRE_DATA_DIR", str(args.db.parent))
+    sqlite_data_dir(args.db)
     from sqlalchemy import func, select
 
     from paperwire.store.db import open_database
