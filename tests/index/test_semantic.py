@@ -121,3 +121,19 @@ def test_cli_similar_and_search_modes(demo_db, db_url):
     assert missing.exit_code == 1
     embed = runner.invoke(app, ["embed", "--db", db_url])
     assert embed.exit_code == 0 and "0 papers embedded" in embed.output
+
+
+@pytest.mark.parametrize("mode", ["semantic", "hybrid"])
+def test_every_mode_marks_the_words_as_lexical_search_does(demo_db, mode):
+    """One marker for every mode: the engine's snippet generator (stemmed, accent-folded forms, escaped)."""
+    query = "regenerating diffusion models"
+    lexical = {hit.paper.id: hit for hit in search(demo_db, query, mode="lexical", limit=20).hits}
+    other = search(demo_db, query, mode=mode, limit=20).hits
+    shared = [hit for hit in other if hit.paper.id in lexical]
+    assert shared, "some word matches should rank in both modes"
+    for hit in shared:
+        assert (hit.title_html, hit.snippet_html) == (lexical[hit.paper.id].title_html, lexical[hit.paper.id].snippet_html)
+    assert any("<mark>" in hit.snippet_html for hit in other)
+    meaning_only = [hit for hit in other if hit.paper.id not in lexical]
+    for hit in meaning_only:  # marked where a word occurs, else the abstract's beginning
+        assert "<script" not in hit.title_html + hit.snippet_html

@@ -109,24 +109,24 @@ def _search(
             related = related[:RELATED] if offset == 0 else []
             if len(lexical) >= depth:  # more word matches than candidates: count them all
                 word_total = lexical_count(db, parsed, session=session)
-    ids = [pid for pid, _ in ranked]
+    # Every ranking holds only visible papers already (the lexical engine and
+    # semantic_ranking check): only the date sort needs every candidate's row.
     if sort == "date":
-        papers = {p.id: p for p in papers_by_ids(session, ids)}
-    else:  # only the page's rows are needed in full
-        papers = dict.fromkeys(session.scalars(select(Paper.id).where(Paper.id.in_(ids))))
-    ranked = [(pid, score) for pid, score in ranked if pid in papers]
-    if sort == "date":
+        papers = {p.id: p for p in papers_by_ids(session, [pid for pid, _ in ranked])}
+        ranked = [(pid, score) for pid, score in ranked if pid in papers]
         ranked.sort(key=lambda item: (date_sort_key(papers[item[0]]), item[0]), reverse=True)
     page = ranked[offset : offset + limit]
     if sort != "date":
         papers = {p.id: p for p in papers_by_ids(session, [pid for pid, _ in page])}
+        page = [(pid, score) for pid, score in page if pid in papers]
     if related:
         related_papers = {p.id: p for p in papers_by_ids(session, [pid for pid, _ in related])}
         related = [(pid, score) for pid, score in related if pid in related_papers]
-    hits = [make_hit(papers[pid], score, parsed) for pid, score in page]
+    mark = get_lexical_index().highlighter(session, parsed) if page or related else None
+    hits = [make_hit(papers[pid], score, mark) for pid, score in page]
     total = None if separate_related and mode == "semantic" else (word_total or len(ranked))
     return SearchResults(hits=hits, total=total, mode=mode, query=parsed, warnings=list(parsed.warnings),
-                         related=[make_hit(related_papers[pid], score, parsed) for pid, score in related])
+                         related=[make_hit(related_papers[pid], score, mark) for pid, score in related])
 
 
 def split_word_matches(
@@ -239,20 +239,21 @@ def semantic_ranking(db: Database, parsed: ParsedQuery, text: str, depth: int, *
     index = semantic_index(db)
     vector = index.query_vector(text)
     k = depth
-    while True:
-        neighbours = index.nearest(vector, k)
-        with _reading(db, session) as reading:
-            allowed = set(
-                reading.scalars(select(Paper.id).where(Paper.id.in_([pid for pid, _ in neighbours]), *filter_conditions(parsed)))
-            )
-            papers = {p.id: p for p in papers_by_ids(reading, list(allowed))} if parsed.authors or parsed.excluded or parsed.phrases else {}
-        kept = [
-            (pid, score) for pid, score in neighbours
-            if pid in allowed and (not papers or _text_filters_pass(papers[pid], parsed))
-        ]
-        if len(kept) >= depth or len(neighbours) < k or k >= 20 * depth:
-            return kept[:depth]
-        k *= 4
+    with _reading(db, session) as reading:
+        while True:
+            neighbours = index.nearest(vector, k, session=reading)
+            allowed = set(reading.scalars(
+                select(Paper.id).where(Paper.id.in_([pid for pid, _ in neighbours]), *filter_conditions(parsed))
+            ))
+            needs_text = parsed.authors or parsed.excluded or parsed.phrases
+            papers = {p.id: p for p in papers_by_ids(reading, list(allowed))} if needs_text else {}
+            kept = [
+                (pid, score) for pid, score in neighbours
+                if pid in allowed and (not papers or _text_filters_pass(papers[pid], parsed))
+            ]
+            if len(kept) >= depth or len(neighbours) < k or k >= 20 * depth:
+                return kept[:depth]
+            k *= 4
 
 
 def fuse(rankings: list[list[tuple[int, float]]], weights: list[float], k: int = RRF_K) -> list[tuple[int, float]]:

@@ -22,6 +22,8 @@ from paperwire.index.query import ParsedQuery
 from paperwire.store.models import Paper
 
 Sort = Literal["relevance", "date"]
+#: (title, abstract) -> (title HTML, snippet HTML): escaped, the query's words in ``<mark>``.
+Highlight = Callable[[str, str], tuple[str, str]]
 SORTS: tuple[str, ...] = ("relevance", "date")
 
 
@@ -40,9 +42,9 @@ class LexicalPage:
     #: "all" when every word had to match, "any" when that found nothing and
     #: the backend fell back to papers matching any of the words.
     matched: str = "all"
-    #: (title, abstract) -> (title HTML, snippet HTML) from the engine's snippet
-    #: generator; None (filter-only queries): the caller highlights (``search.make_hit``).
-    highlight: Callable[[str, str], tuple[str, str]] | None = None
+    #: The engine's marker for this query's words; None for filter-only queries
+    #: (nothing to mark: ``results.make_hit`` escapes and cuts).
+    highlight: Highlight | None = None
     #: The hits' papers when the engine loaded them already (its visibility
     #: check), so the caller saves a query; None: load them by id.
     papers: dict[int, Paper] | None = None
@@ -64,6 +66,15 @@ class LexicalIndex(Protocol):
 
     def matching_ids(self, session: Session, query: ParsedQuery, paper_ids: list[int]) -> set[int]:
         """Which of ``paper_ids`` satisfy the query's text terms and filters (for re-checking other results)."""
+        ...
+
+    def highlighter(self, session: Session, query: ParsedQuery) -> Highlight | None:
+        """The engine's marker for ``query``'s words, for papers that other rankings found.
+
+        Semantic and hybrid hits are marked by the same snippet generator as
+        word matches, so every mode marks the same (stemmed, accent-folded)
+        forms. None when the query has no words or no index is published.
+        """
         ...
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from paperwire.index.lexical import LexicalPage
+from paperwire.index.lexical import Highlight, LexicalPage
 from paperwire.index.lexical_tantivy import READERS, SCHEMA_NAME, TantivySearcher
 from paperwire.index.query import ParsedQuery
 from paperwire.settings import get_settings
@@ -55,3 +55,7 @@ class TantivyIndex:
         if searcher is None:
             return set()
         return searcher.matching_ids(session, query, paper_ids, **options)
+
+    def highlighter(self, session: Session, query: ParsedQuery) -> Highlight | None:
+        searcher = published_searcher(session)
+        return searcher.highlighter(query) if searcher is not None else None

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import html
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
@@ -433,6 +432,11 @@ class TantivySearcher:
         highlight = Highlighter(self._searcher, translated.text) if translated.text is not None else None
         return LexicalPage(hits=hits, total=total, highlight=highlight, papers=papers)
 
+    def highlighter(self, query: ParsedQuery) -> Highlighter | None:
+        """A marker for ``query``'s words without running it (see ``LexicalIndex.highlighter``)."""
+        text = translate(query).text
+        return Highlighter(self._searcher, text) if text is not None else None
+
     def matching_ids(self, session: Session, query: ParsedQuery, paper_ids: list[int], *,
                      require_text: bool = True) -> set[int]:
         if not paper_ids:
@@ -444,5 +448,3 @@ class TantivySearcher:
         ids = [int(i) for i in self._searcher.fast_field_values("id", [a for _, a in result.hits])]
         return visible_ids(session, ids)
 
-
-Highlight = Callable[[str, str], tuple[str, str]]

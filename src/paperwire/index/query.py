@@ -95,15 +95,6 @@ class ParsedQuery:
         content = [w for w in self.words if not set(terms(w)) <= STOPWORDS]
         return content if (content or self.phrases) else list(self.words)
 
-    def highlight_terms(self) -> set[str]:
-        """Index terms worth marking in titles and snippets."""
-        found: set[str] = set()
-        for word in self.required_words():
-            found.update(terms(word))
-        for phrase in self.phrases:
-            found.update(terms(phrase))
-        return found - STOPWORDS if found - STOPWORDS else found
-
     def semantic_text(self) -> str:
         """The text an embedder should see: words and phrases, no operators."""
         return " ".join([*self.words, *self.phrases])

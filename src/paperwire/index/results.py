@@ -8,13 +8,13 @@ imports the other back.
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from paperwire.index.lexical import SORTS, get_lexical_index
-from paperwire.index.query import ParsedQuery, terms
 from sqlalchemy.orm import Session
+
+from paperwire.index.lexical import SORTS, Highlight, get_lexical_index
+from paperwire.index.lexical_tantivy import plain_snippet
+from paperwire.index.query import ParsedQuery
 
 from paperwire.store.db import Database
 from paperwire.store.models import Paper
@@ -22,8 +22,6 @@ from paperwire.store.papers import papers_by_ids
 
 MODES: tuple[str, ...] = ("hybrid", "lexical", "semantic")
 MAX_LIMIT = 1000
-SNIPPET_WORDS = 40
-_WORDISH = re.compile(r"[^\W_]+(?:[\u0300-\u036f]+[^\W_]*)*")
 
 
 @dataclass
@@ -88,70 +86,21 @@ def _lexical_results(session: Session, parsed: ParsedQuery, limit: int, offset: 
     else:
         papers = papers_by_ids(session, [hit.paper_id for hit in page.hits])
     scores = {hit.paper_id: hit.score for hit in page.hits}
-    if page.highlight is not None:  # the engine marks its own matches (stemmed forms too)
-        hits = [SearchHit(paper, scores[paper.id], *page.highlight(paper.title, paper.abstract or "")) for paper in papers]
-    else:
-        hits = [make_hit(paper, scores[paper.id], parsed) for paper in papers]
+    hits = [make_hit(paper, scores[paper.id], page.highlight) for paper in papers]
     return SearchResults(
         hits=hits, total=page.total, mode="lexical", query=parsed, matched=page.matched,
         warnings=list(parsed.warnings),
     )
 
 
-def make_hit(paper: Paper, score: float, parsed: ParsedQuery) -> SearchHit:
-    """A result row with highlighted title and snippet (shared with hybrid search)."""
-    marks = parsed.highlight_terms()
-    return SearchHit(
-        paper=paper, score=score, title_html=highlight(paper.title, parsed, marks),
-        snippet_html=snippet(paper.abstract or "", parsed, marks),
-    )
+def make_hit(paper: Paper, score: float, highlight: Highlight | None) -> SearchHit:
+    """A result row, marked by the engine's ``highlight`` (every mode marks the same way).
 
-
-@lru_cache(maxsize=65_536)
-def _word_terms(word: str) -> tuple[str, ...]:
-    """``terms`` of one word, cached: abstracts repeat their vocabulary a lot."""
-    return tuple(terms(word))
-
-
-def _is_match(word: str, marks: set[str]) -> bool:
-    return any(t in marks for t in _word_terms(word))
-
-
-def highlight(text: str, parsed: ParsedQuery, marks: set[str] | None = None) -> str:
-    """``text`` as escaped HTML with the query's terms wrapped in ``<mark>``."""
-    marks = parsed.highlight_terms() if marks is None else marks
-    if not marks:
-        return html.escape(text)
-    out, last = [], 0
-    for match in _WORDISH.finditer(text):
-        out.append(html.escape(text[last:match.start()]))
-        word = match.group()
-        out.append(f"<mark>{html.escape(word)}</mark>" if _is_match(word, marks) else html.escape(word))
-        last = match.end()
-    out.append(html.escape(text[last:]))
-    return "".join(out)
-
-
-def snippet(text: str, parsed: ParsedQuery, marks: set[str] | None = None, *, words: int = SNIPPET_WORDS) -> str:
-    """The ``words``-word window of ``text`` with the most matches, highlighted.
-
-    Cut ends get an ellipsis; with no matches the snippet is the beginning.
+    Without one (a filter-only query, no index published yet) there is nothing
+    to mark: the title escaped, the abstract's beginning as the snippet.
     """
-    marks = parsed.highlight_terms() if marks is None else marks
-    tokens = text.split()
-    if len(tokens) <= words:
-        return highlight(" ".join(tokens), parsed, marks)
-    hits = [1 if marks and _is_match(token, marks) else 0 for token in tokens]
-    best_start, best, window = 0, sum(hits[:words]), sum(hits[:words])
-    for start in range(1, len(tokens) - words + 1):
-        window += hits[start + words - 1] - hits[start - 1]
-        if window > best:
-            best_start, best = start, window
-    if best and best_start > 0:
-        # Start a few words before the first match in the window, for context.
-        first = next(i for i in range(best_start, best_start + words) if hits[i])
-        best_start = max(0, min(first - 5, len(tokens) - words))
-    body = highlight(" ".join(tokens[best_start:best_start + words]), parsed, marks)
-    prefix = "… " if best_start > 0 else ""
-    suffix = " …" if best_start + words < len(tokens) else ""
-    return prefix + body + suffix
+    if highlight is None:
+        title_html, snippet_html = html.escape(paper.title), plain_snippet(" ".join((paper.abstract or "").split()))
+    else:
+        title_html, snippet_html = highlight(paper.title, paper.abstract or "")
+    return SearchHit(paper=paper, score=score, title_html=title_html, snippet_html=snippet_html)

@@ -11,13 +11,12 @@ from __future__ import annotations
 from paperwire.index.hybrid import search_semantic_or_hybrid
 from paperwire.index.query import parse_query
 from paperwire.index.results import (
-    MAX_LIMIT, MODES, SearchHit, SearchResults, check_arguments, highlight, lexical_search, make_hit, snippet,
+    MAX_LIMIT, MODES, SearchHit, SearchResults, check_arguments, lexical_search,
 )
 from paperwire.store.db import Database
 
 #: ``search`` and the result types, re-exported so callers need one import.
-__all__ = ["MAX_LIMIT", "MODES", "SearchHit", "SearchResults", "highlight", "lexical_search", "make_hit", "search",
-           "snippet"]
+__all__ = ["MAX_LIMIT", "MODES", "SearchHit", "SearchResults", "lexical_search", "search"]
 
 
 def search(

@@ -20,6 +20,7 @@ from typing import Protocol
 
 import numpy as np
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from paperwire.index.embeddings import Embedder, get_embedder, paper_text
 from paperwire.index.vectors_pg import PgVectorIndex
@@ -208,13 +209,18 @@ class SemanticIndex:
         return self.embed_ids(None, on_progress)
 
     # -- reading the published index ----------------------------------------
-    def refresh(self) -> int | None:
-        """Load the newest published generation if it is not loaded yet; returns its number."""
+    def refresh(self, session: Session | None = None) -> int | None:
+        """Load the newest published generation if it is not loaded yet; returns its number.
+
+        Asks in ``session`` when the caller has one (a search: one session per request).
+        """
         from paperwire.store.generations import VECTORS, latest_generation
 
-        with self.db.read_session() as session:
-            newest = latest_generation(session, VECTORS, self.embedder.name)
-            found = (newest.id, newest.path, newest.vectors) if newest is not None else None
+        if session is None:
+            with self.db.read_session() as own:
+                return self.refresh(own)
+        newest = latest_generation(session, VECTORS, self.embedder.name)
+        found = (newest.id, newest.path, newest.vectors) if newest is not None else None
         if found is None or found[0] == self.generation:
             return self.generation
         generation, name, size = found
@@ -256,9 +262,9 @@ class SemanticIndex:
     def query_vector(self, text: str) -> np.ndarray:
         return self.embedder.embed([text])[0]
 
-    def nearest(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def nearest(self, vector: np.ndarray, k: int, *, session: Session | None = None) -> list[tuple[int, float]]:
         """Nearest papers in the published index (raises :class:`SemanticUnavailable`)."""
-        if self.refresh() is None or self.vectors is None:
+        if self.refresh(session) is None or self.vectors is None:
             raise SemanticUnavailable(
                 "the semantic index has not been built yet (run `paperwire worker` or `paperwire embed`)"
             )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, case, delete, func, select
+from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, bindparam, case, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from paperwire.store.embeddings import Embedding
@@ -72,14 +72,19 @@ def publish_generation(session: Session, generation: int, *, path: str | None, s
     row.path, row.vectors, row.build_seconds, row.published = path, size, seconds, True
 
 
+#: Built once: every semantic search asks (building the statement costs more than running it).
+_LATEST = (
+    select(IndexGeneration)
+    .where(IndexGeneration.kind == bindparam("kind"), IndexGeneration.model == bindparam("model"),
+           IndexGeneration.published.is_(True))
+    .order_by(IndexGeneration.id.desc())
+    .limit(1)
+)
+
+
 def latest_generation(session: Session, kind: str, model: str) -> IndexGeneration | None:
     """The newest *published* generation of an index."""
-    return session.scalar(
-        select(IndexGeneration)
-        .where(IndexGeneration.kind == kind, IndexGeneration.model == model, IndexGeneration.published.is_(True))
-        .order_by(IndexGeneration.id.desc())
-        .limit(1)
-    )
+    return session.scalar(_LATEST, {"kind": kind, "model": model})
 
 
 def older_generations(session: Session, kind: str, model: str, keep: int) -> list[IndexGeneration]:
