@@ -47,6 +47,7 @@ from paperwire.index.query import ParsedQuery
 from paperwire.index.results import SearchResults, lexical_search, make_hit
 from paperwire.index.vectors import SemanticUnavailable, semantic_index
 from paperwire.store.db import Database
+from paperwire.store.id_lists import id_in
 from paperwire.store.models import Paper
 from paperwire.store.papers import papers_by_ids, published_date
 
@@ -243,7 +244,7 @@ def semantic_ranking(db: Database, parsed: ParsedQuery, text: str, depth: int, *
         while True:
             neighbours = index.nearest(vector, k, session=reading)
             allowed = set(reading.scalars(
-                select(Paper.id).where(Paper.id.in_([pid for pid, _ in neighbours]), *filter_conditions(parsed))
+                select(Paper.id).where(id_in(reading, Paper.id, [pid for pid, _ in neighbours]), *filter_conditions(parsed))
             ))
             needs_text = parsed.authors or parsed.excluded or parsed.phrases
             papers = {p.id: p for p in papers_by_ids(reading, list(allowed))} if needs_text else {}

@@ -11,7 +11,7 @@ for the semantic search, which checks its neighbours in the database.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from collections.abc import Callable
 from typing import Literal, Protocol
 
@@ -66,6 +66,17 @@ class LexicalIndex(Protocol):
 
     def matching_ids(self, session: Session, query: ParsedQuery, paper_ids: list[int]) -> set[int]:
         """Which of ``paper_ids`` satisfy the query's text terms and filters (for re-checking other results)."""
+        ...
+
+    def newest_matches(self, session: Session, query: ParsedQuery, *, limit: int,
+                       ) -> tuple[list[tuple[int, date | None]], int]:
+        """(paper id, submission day) of the newest ``limit`` matches, and how many match.
+
+        For counting matches over time (the search page's chart): the index
+        alone answers, with no database read, so a paper hidden a moment ago
+        may still be counted until the index is next extended (seconds on a
+        small site, the worker's next round on a big one).
+        """
         ...
 
     def highlighter(self, session: Session, query: ParsedQuery) -> Highlight | None:

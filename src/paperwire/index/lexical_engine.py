@@ -9,6 +9,8 @@ publish one, and web writes extend it right after their commit
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -59,3 +61,8 @@ class TantivyIndex:
     def highlighter(self, session: Session, query: ParsedQuery) -> Highlight | None:
         searcher = published_searcher(session)
         return searcher.highlighter(query) if searcher is not None else None
+
+    def newest_matches(self, session: Session, query: ParsedQuery, *, limit: int,
+                       ) -> tuple[list[tuple[int, date | None]], int]:
+        searcher = published_searcher(session)
+        return searcher.newest_matches(query, limit=limit) if searcher is not None else ([], 0)

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from paperwire.index.lexical import LexicalHit, LexicalPage
 from paperwire.index.query import STOPWORDS, ParsedQuery, terms
+from paperwire.store.id_lists import id_in
 from paperwire.store.models import Paper
 
 #: ``index_generations.model`` of this engine: bump when the schema or analyzers change.
@@ -135,6 +136,13 @@ def date_key(paper_id: int, submitted: datetime | None) -> int:
     if submitted is None:
         return _UNDATED + paper_id
     return (_seconds(submitted) << _ID_BITS) | (paper_id & ((1 << _ID_BITS) - 1))
+
+
+def key_day(key: int) -> date | None:
+    """The submission day a ``date_key`` holds (None for an undated paper)."""
+    if key < _UNDATED // 2:  # undated keys sit at _UNDATED + id; every real date is far above
+        return None
+    return datetime.fromtimestamp(key >> _ID_BITS, tz=timezone.utc).date()
 
 
 def word_coverage(words: list[str], title: str, abstract: str) -> float:
@@ -380,7 +388,6 @@ LOAD_PAPERS_UP_TO = 100
 
 #: Built once: constructing a statement costs more than SQLite takes to run it (per search).
 _VISIBLE_PAPERS = select(Paper).where(Paper.id.in_(bindparam("ids", expanding=True)), Paper.hidden.is_(False))
-_VISIBLE_IDS = select(Paper.id).where(Paper.id.in_(bindparam("ids", expanding=True)), Paper.hidden.is_(False))
 
 
 def visible_papers(session: Session, ids: list[int]) -> dict[int, Paper]:
@@ -394,7 +401,7 @@ def visible_ids(session: Session, ids: list[int]) -> set[int]:
     """Which of ``ids`` still exist and are not hidden (the generation may predate a hide)."""
     if not ids:
         return set()
-    return set(session.scalars(_VISIBLE_IDS, {"ids": list(ids)}))
+    return set(session.scalars(select(Paper.id).where(id_in(session, Paper.id, ids), Paper.hidden.is_(False))))
 
 
 class TantivySearcher:
@@ -431,6 +438,23 @@ class TantivySearcher:
         total = int(result.count) - (len(ids) - len(hits))
         highlight = Highlighter(self._searcher, translated.text) if translated.text is not None else None
         return LexicalPage(hits=hits, total=total, highlight=highlight, papers=papers)
+
+    def newest_matches(self, query: ParsedQuery, *, limit: int) -> tuple[list[tuple[int, date | None]], int]:
+        """(paper id, submission day) of the newest ``limit`` matches and how many match, from the
+        index alone (see ``LexicalIndex.newest_matches``); any word when nothing has them all."""
+        translated = translate(query)
+        result = self._searcher.search(translated.query, limit, count=True, order_by_field="date_key",
+                                       order=tantivy.Order.Desc)
+        if result.count == 0 and len(query.required_words()) + len(query.phrases) > 1:
+            translated = translate(query, any_word=True)
+            result = self._searcher.search(translated.query, limit, count=True, order_by_field="date_key",
+                                           order=tantivy.Order.Desc)
+        addresses = [address for _, address in result.hits]
+        if not addresses:
+            return [], int(result.count)
+        ids = self._searcher.fast_field_values("id", addresses)
+        keys = self._searcher.fast_field_values("date_key", addresses)
+        return [(int(pid), key_day(int(key))) for pid, key in zip(ids, keys)], int(result.count)
 
     def highlighter(self, query: ParsedQuery) -> Highlighter | None:
         """A marker for ``query``'s words without running it (see ``LexicalIndex.highlighter``)."""

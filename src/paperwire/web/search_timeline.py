@@ -1,9 +1,11 @@
 """The search page's small chart: how many of the matches fall in each week or month.
 
 It counts the whole match set (up to :data:`MAX_COUNTED`, the newest ones),
-not only the page shown: one index query for the matching ids, one database
-query for their days, counted here. A paper's day is its first day on a
-daily list, else its submission date — the day the topic pages use too.
+not only the page shown: the index gives the matches' ids and submission
+days (no read of ``papers``: loading and checking 1,000 rows was two thirds
+of a search page's time), one query on ``featured_papers`` their daily-list
+days. A paper's day is its first day on a daily list, else its submission
+date — the day the topic pages use too.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from paperwire.index.lexical import get_lexical_index
 from paperwire.index.query import parse_query
 from paperwire.index.results import MAX_LIMIT
 from paperwire.store.db import Database
-from paperwire.store.models import FeaturedPaper, Paper
+from paperwire.store.id_lists import id_in
+from paperwire.store.models import FeaturedPaper
 from paperwire.web.charts import Chart
 
 #: The most matches counted (the index's page limit): the newest ones when there are more.
@@ -58,17 +61,14 @@ def match_days(db: Database, query: str) -> tuple[list[date], int | None]:
     parsed = parse_query(query)
     if parsed.is_empty:
         return [], 0
-    with db.session() as session:
-        page = get_lexical_index().search(session, parsed, limit=MAX_COUNTED, sort="date")
-        ids = [hit.paper_id for hit in page.hits]
-        if not ids:
-            return [], page.total
-        rows = session.execute(
-            select(Paper.submitted_at, func.min(FeaturedPaper.day))
-            .outerjoin(FeaturedPaper, FeaturedPaper.paper_id == Paper.id)
-            .where(Paper.id.in_(ids)).group_by(Paper.id, Paper.submitted_at)
-        ).all()
-    return [featured or submitted.date() for submitted, featured in rows if featured or submitted], page.total
+    with db.read_session() as session:
+        matches, total = get_lexical_index().newest_matches(session, parsed, limit=MAX_COUNTED)
+        featured = dict(session.execute(
+            select(FeaturedPaper.paper_id, func.min(FeaturedPaper.day))
+            .where(id_in(session, FeaturedPaper.paper_id, [pid for pid, _ in matches])).group_by(FeaturedPaper.paper_id)
+        ).all()) if matches else {}
+    days = [featured.get(pid) or submitted for pid, submitted in matches]
+    return [day for day in days if day is not None], total
 
 
 def search_chart(db: Database, query: str) -> Chart | None:
