@@ -404,6 +404,11 @@ def visible_ids(session: Session, ids: list[int]) -> set[int]:
     return set(session.scalars(select(Paper.id).where(id_in(session, Paper.id, ids), Paper.hidden.is_(False))))
 
 
+def _can_fall_back(query: ParsedQuery) -> bool:
+    """Whether a query that nothing matches in full may fall back to any of its words."""
+    return len(query.required_words()) + len(query.phrases) > 1
+
+
 class TantivySearcher:
     """Searches one opened generation (see the module docstring)."""
 
@@ -415,7 +420,7 @@ class TantivySearcher:
         page = self._run(session, query, limit=limit, offset=offset, sort=sort, any_word=any_word)
         if any_word:
             page.matched = "any"
-        elif page.total == 0 and len(query.required_words()) + len(query.phrases) > 1:
+        elif page.total == 0 and _can_fall_back(query):
             page = self._run(session, query, limit=limit, offset=offset, sort=sort, any_word=True)
             page.matched = "any"
         return page
@@ -424,11 +429,7 @@ class TantivySearcher:
              any_word: bool) -> LexicalPage:
         translated = translate(query, any_word=any_word)
         by_date = sort == "date" or not _ranks_by_text(query)
-        if by_date:
-            result = self._searcher.search(translated.query, limit, count=True, order_by_field="date_key",
-                                           offset=offset, order=tantivy.Order.Desc)
-        else:
-            result = self._searcher.search(translated.query, limit, count=True, offset=offset)
+        result = self._top(translated.query, limit, offset, by_date=by_date)
         addresses = [address for _, address in result.hits]
         ids = [int(i) for i in self._searcher.fast_field_values("id", addresses)] if addresses else []
         scores = [0.0 if by_date else float(score) for score, _ in result.hits]
@@ -439,16 +440,19 @@ class TantivySearcher:
         highlight = Highlighter(self._searcher, translated.text) if translated.text is not None else None
         return LexicalPage(hits=hits, total=total, highlight=highlight, papers=papers)
 
+    def _top(self, query: tantivy.Query, limit: int, offset: int, *, by_date: bool) -> tantivy.SearchResult:
+        """One page of ``query``'s matches, best or newest first, with the match count."""
+        if by_date:
+            return self._searcher.search(query, limit, count=True, order_by_field="date_key", offset=offset,
+                                         order=tantivy.Order.Desc)
+        return self._searcher.search(query, limit, count=True, offset=offset)
+
     def newest_matches(self, query: ParsedQuery, *, limit: int) -> tuple[list[tuple[int, date | None]], int]:
         """(paper id, submission day) of the newest ``limit`` matches and how many match, from the
         index alone (see ``LexicalIndex.newest_matches``); any word when nothing has them all."""
-        translated = translate(query)
-        result = self._searcher.search(translated.query, limit, count=True, order_by_field="date_key",
-                                       order=tantivy.Order.Desc)
-        if result.count == 0 and len(query.required_words()) + len(query.phrases) > 1:
-            translated = translate(query, any_word=True)
-            result = self._searcher.search(translated.query, limit, count=True, order_by_field="date_key",
-                                           order=tantivy.Order.Desc)
+        result = self._top(translate(query).query, limit, 0, by_date=True)
+        if result.count == 0 and _can_fall_back(query):
+            result = self._top(translate(query, any_word=True).query, limit, 0, by_date=True)
         addresses = [address for _, address in result.hits]
         if not addresses:
             return [], int(result.count)
