@@ -240,13 +240,13 @@ def semantic_ranking(db: Database, parsed: ParsedQuery, text: str, depth: int, *
     index = semantic_index(db)
     vector = index.query_vector(text)
     k = depth
+    needs_text = parsed.authors or parsed.excluded or parsed.phrases
     with _reading(db, session) as reading:
         while True:
             neighbours = index.nearest(vector, k, session=reading)
             allowed = set(reading.scalars(
                 select(Paper.id).where(id_in(reading, Paper.id, [pid for pid, _ in neighbours]), *filter_conditions(parsed))
             ))
-            needs_text = parsed.authors or parsed.excluded or parsed.phrases
             papers = {p.id: p for p in papers_by_ids(reading, list(allowed))} if needs_text else {}
             kept = [
                 (pid, score) for pid, score in neighbours

@@ -335,7 +335,8 @@ class Highlighter:
 
 
 def plain_snippet(abstract: str, chars: int = SNIPPET_CHARS) -> str:
-    """The beginning of ``abstract`` (no match to centre on), cut at a word."""
+    """The beginning of ``abstract`` (no match to centre on), whitespace collapsed, cut at a word."""
+    abstract = " ".join(abstract.split())
     if len(abstract) <= chars:
         return html.escape(abstract)
     cut = abstract[:chars].rsplit(" ", 1)[0]

@@ -100,7 +100,7 @@ def make_hit(paper: Paper, score: float, highlight: Highlight | None) -> SearchH
     to mark: the title escaped, the abstract's beginning as the snippet.
     """
     if highlight is None:
-        title_html, snippet_html = html.escape(paper.title), plain_snippet(" ".join((paper.abstract or "").split()))
+        title_html, snippet_html = html.escape(paper.title), plain_snippet(paper.abstract or "")
     else:
         title_html, snippet_html = highlight(paper.title, paper.abstract or "")
     return SearchHit(paper=paper, score=score, title_html=title_html, snippet_html=snippet_html)
