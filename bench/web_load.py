@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -113,14 +114,16 @@ def search_paths(url: str, mode: str, n: int = 400) -> list[str]:
 
 
 async def run_clients(base: str, clients: int, total: int, days: list[str], think: float,
-                      searches: list[str] | None = None) -> tuple[list[float], int]:
+                      searches: list[str] | None = None) -> tuple[list[float], Counter]:
+    """Latencies of the answered requests (200) and a count of every other outcome
+    (status code, or the client's timeout)."""
     latencies: list[float] = []
-    errors = 0
+    errors: Counter = Counter()
     remaining = total
     rng = random.Random(1)
 
     async def client() -> None:
-        nonlocal remaining, errors
+        nonlocal remaining
         async with httpx.AsyncClient(base_url=base, timeout=10) as http:
             while remaining > 0:
                 remaining -= 1
@@ -131,11 +134,12 @@ async def run_clients(base: str, clients: int, total: int, days: list[str], thin
                 t = time.perf_counter()
                 try:
                     response = await http.get(path)
-                    if response.status_code != 200:
-                        errors += 1
-                except httpx.HTTPError:
-                    errors += 1
-                latencies.append((time.perf_counter() - t) * 1000)
+                    if response.status_code == 200:
+                        latencies.append((time.perf_counter() - t) * 1000)
+                    else:
+                        errors[str(response.status_code)] += 1
+                except httpx.HTTPError as error:
+                    errors[type(error).__name__] += 1
                 if think:
                     await asyncio.sleep(rng.uniform(0, 2 * think))
 
@@ -188,12 +192,17 @@ def main() -> None:
         t = time.perf_counter()
         latencies, errors = asyncio.run(run_clients(base, args.clients, args.requests, days, args.think, searches))
         elapsed = time.perf_counter() - t
-        q = statistics.quantiles(latencies, n=100)
         what = f"search page ({args.search}, {len(searches)} queries)" if searches else "day pages"
-        print(f"{what}: {args.clients} clients, {len(latencies)} requests in {elapsed:.1f}s "
+        print(f"{what}: {args.clients} clients, {len(latencies)} answered in {elapsed:.1f}s "
               f"({len(latencies) / elapsed:.0f} req/s), workers={args.workers}, think={args.think}s, "
               f"load {' / '.join(f'{v:.2f}' for v in os.getloadavg())}")
-        print(f"p50 {q[49]:.1f} ms  p95 {q[94]:.1f} ms  p99 {q[98]:.1f} ms  max {max(latencies):.1f} ms  errors {errors}")
+        failed = ", ".join(f"{n} x {what}" for what, n in errors.most_common()) or "none"
+        if len(latencies) >= 2:
+            q = statistics.quantiles(latencies, n=100)
+            print(f"answered: p50 {q[49]:.1f} ms  p95 {q[94]:.1f} ms  p99 {q[98]:.1f} ms  "
+                  f"max {max(latencies):.1f} ms; not answered: {failed}")
+        else:
+            print(f"nothing answered: {failed}")
     finally:
         server.terminate()
         server.wait(timeout=10)

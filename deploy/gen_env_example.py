@@ -46,6 +46,17 @@ MEANING: dict[str, tuple[str, str]] = {
     "import_max_line_bytes": ("Import and search", "Longest line an importer reads, in bytes; a longer one is a clear "
                               "`file:line` error (one huge abstract cannot cost gigabytes)"),
     "import_max_file_bytes": ("Import and search", "Largest file read whole (hf-daily JSON, Atom and OAI-PMH XML), in bytes"),
+    "db_pool_size": ("Web", "Database connections each process keeps open (a web request holds at most one at a "
+                     "time). On PostgreSQL, processes x (pool size + overflow) must stay under the server's "
+                     "`max_connections`"),
+    "db_max_overflow": ("Web", "Connections a process may open beyond the pool under load"),
+    "db_pool_timeout": ("Web", "Seconds a request waits for a free database connection before it is answered 503 "
+                        "(busy, with `Retry-After`) instead of failing"),
+    "max_concurrent_requests": ("Web", "Requests one web process handles at once. Unset: pool size + overflow - 2. "
+                                "More wait for a turn, so an overloaded process answers a quick \"busy\" instead of "
+                                "queueing every request until it times out"),
+    "request_queue_seconds": ("Web", "How long a request waits for a turn before it gets 503 with `Retry-After: 2`; "
+                              "`/static/` and `/healthz` never wait"),
     "sqlite_wal_limit_mb": ("Import and search", "SQLite: once the write-ahead log passes this many MiB, an import "
                             "checkpoints and empties it between batches. Import workers that take turns at the write "
                             "lock otherwise never let SQLite restart it (5 GB at 1M papers). The bound costs a 2-worker "

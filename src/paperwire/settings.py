@@ -60,6 +60,19 @@ class Settings(BaseSettings):
     #: it, two import workers that take turns never leave SQLite a moment to
     #: restart the log, which grew to 5-6 GB in a 1M-paper import.
     sqlite_wal_limit_mb: int = Field(default=256, ge=1)
+    #: Database connections a process keeps open, and how many more it may open
+    #: under load. Every request holds at most one at a time.
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    #: Seconds a request waits for a free connection before it is answered 503.
+    db_pool_timeout: float = Field(default=10.0, gt=0)
+    #: Requests one web process handles at once (default: the pool's size plus
+    #: overflow, less two for the background index sync). More wait up to
+    #: ``request_queue_seconds`` for a turn, then get 503 with Retry-After:
+    #: under overload, quick "busy" answers instead of a queue that grows
+    #: until every request times out.
+    max_concurrent_requests: int | None = Field(default=None, ge=1)
+    request_queue_seconds: float = Field(default=5.0, ge=0)
     #: Embedder used for semantic search ("paperwire-minilm-v1" and the ~30x
     #: faster, weaker "paperwire-static-v1" ship with the package; "st:<model>"
     #: loads a sentence-transformers model).
@@ -164,6 +177,12 @@ class Settings(BaseSettings):
     def rate_limit(self, action: str) -> tuple[int, timedelta]:
         """(attempts, window) for ``action`` (login, signup, comment, vote, submit, write)."""
         return parse_rate_limit(getattr(self, f"rate_limit_{action}"))
+
+    def request_limit(self) -> int:
+        """Requests a web process admits at once (``max_concurrent_requests`` or the pool's share)."""
+        if self.max_concurrent_requests is not None:
+            return self.max_concurrent_requests
+        return max(1, self.db_pool_size + self.db_max_overflow - 2)
 
     def resolved_home(self) -> Path:
         """``PAPERWIRE_HOME``, else the data dir."""

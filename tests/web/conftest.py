@@ -83,10 +83,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(db, port: int | None = None):
-    """A real uvicorn server for ``db`` in a background thread; yields its base URL."""
+def serve(db, port: int | None = None, *, app=None):
+    """A real uvicorn server for ``db`` (or an ``app`` made for it) in a background thread; yields its base URL."""
     port = port or _free_port()
-    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app or create_app(db), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

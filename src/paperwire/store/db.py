@@ -36,7 +36,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 _JSON = {"json_serializer": json_columns.dumps, "json_deserializer": json_columns.loads}
 
 
-def make_engine(url: str, *, immediate_writes: bool = False) -> Engine:
+@dataclass(frozen=True)
+class PoolLimits:
+    """How many connections an engine keeps and opens, and how long a checkout waits."""
+
+    size: int = 5
+    overflow: int = 10
+    timeout: float = 30.0
+
+    def engine_options(self, url: str) -> dict:
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            return {}  # one shared in-memory connection: no queue to size
+        return {"pool_size": self.size, "max_overflow": self.overflow, "pool_timeout": self.timeout}
+
+
+def make_engine(url: str, *, immediate_writes: bool = False, pool: PoolLimits = PoolLimits()) -> Engine:
     """The engine for ``url``; ``immediate_writes`` (SQLite): every transaction
     takes the write lock when it begins (``BEGIN IMMEDIATE``).
 
@@ -50,12 +64,13 @@ def make_engine(url: str, *, immediate_writes: bool = False) -> Engine:
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **_JSON)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               **pool.engine_options(url), **_JSON)
         event.listen(engine, "connect", _sqlite_pragmas)
         if immediate_writes:
             _begin_immediate(engine)
         return engine
-    engine = create_engine(url, **_JSON)
+    engine = create_engine(url, **pool.engine_options(url), **_JSON)
     _ping_when_idle(engine)
     return engine
 
@@ -179,6 +194,20 @@ class Database:
         with self.sessionmaker(bind=self._autocommit_engine()) as session:
             yield session
 
+    @contextmanager
+    def reading(self, session: Session | None = None) -> Iterator[Session]:
+        """The caller's session when it has one, else a :meth:`read_session` of its own.
+
+        Why: a page makes several reads (the search, the coverage notice, the
+        chart, the votes shown); it opens one session and hands it down, while
+        the same functions still work on their own from the CLI.
+        """
+        if session is not None:
+            yield session
+            return
+        with self.read_session() as own:
+            yield own
+
     def _autocommit_engine(self) -> Engine:
         engine = self._autocommit
         if engine is None:  # shares the pool; the option is set per checkout
@@ -233,10 +262,12 @@ class Database:
 def open_database(url: str | None = None, *, migrate_schema: bool = True, immediate_writes: bool = False) -> Database:
     from paperwire.settings import get_settings
 
+    settings = get_settings()
     if url is None:
-        url = get_settings().database_url
-    engine = make_engine(url, immediate_writes=immediate_writes)
+        url = settings.database_url
+    pool = PoolLimits(settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout)
+    engine = make_engine(url, immediate_writes=immediate_writes, pool=pool)
     if migrate_schema:
         migrate(engine)
     return Database(engine=engine, sessionmaker=sessionmaker(engine, expire_on_commit=False),
-                    wal_limit_bytes=get_settings().sqlite_wal_limit_mb * 1024 * 1024)
+                    wal_limit_bytes=settings.sqlite_wal_limit_mb * 1024 * 1024)

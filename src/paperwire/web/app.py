@@ -4,8 +4,9 @@
 Errors under ``/api`` and ``/feeds`` are JSON ``{"error": ..., "detail": ...}``;
 everywhere else they are a readable HTML page with the same status code. An
 unexpected exception is logged and answered with such a 500 page: no
-traceback ever reaches the client. Every response carries the security
-headers (CSP, nosniff, Referrer-Policy, X-Frame-Options), /docs included.
+traceback ever reaches the client; overload is a quick 503 with Retry-After
+(``web/admission.py``). Every response carries the security headers (CSP,
+nosniff, Referrer-Policy, X-Frame-Options), /docs included.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, TimeoutError as PoolTimeoutError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from paperwire.settings import get_settings
 from paperwire.store.db import Database, open_database
+from paperwire.web.admission import AdmissionGate, busy_response, is_exempt
 from paperwire.web.cache import PageCache
 from paperwire.web.deps import limit_writes, render
 from paperwire.web.security import CSRF_COOKIE, cookie_secure
@@ -32,7 +34,8 @@ from paperwire.web.security import CSRF_COOKIE, cookie_secure
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 _REASONS = {400: "Bad request", 401: "Log in required", 403: "Forbidden", 404: "Not found",
-            405: "Method not allowed", 422: "Invalid input", 429: "Too many requests", 500: "Server error"}
+            405: "Method not allowed", 422: "Invalid input", 429: "Too many requests", 500: "Server error",
+            503: "Busy"}
 _CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "font-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
@@ -96,6 +99,13 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _error_response(request, 422, "Invalid input — a number in the request is out of range")
         raise exc
 
+    # No free database connection within ``db_pool_timeout``: overload, not a fault.
+    # The busy answer needs no connection (the error page would ask for one).
+    @app.exception_handler(PoolTimeoutError)
+    async def no_free_connection(request: Request, exc: PoolTimeoutError):
+        log.warning("no free database connection for %s %s", request.method, request.url.path)
+        return busy_response(request)
+
 
 def create_app(db: Database | None = None) -> FastAPI:
     """Build the site and API around ``db`` (default: the configured database)."""
@@ -125,6 +135,20 @@ def create_app(db: Database | None = None) -> FastAPI:
             log.exception("unhandled error on %s %s", request.method, request.url.path)
             return await run_in_threadpool(_error_response, request, 500,
                                            "Something went wrong on our side. It was logged; please try again later.")
+
+    gate = app.state.admission = AdmissionGate(settings.request_limit(), settings.request_queue_seconds)
+
+    @app.middleware("http")
+    async def admission(request: Request, call_next):
+        """Between the two above: a busy answer still gets the security headers."""
+        if is_exempt(request.url.path):
+            return await call_next(request)
+        if not await gate.enter():
+            return busy_response(request)
+        try:
+            return await call_next(request)
+        finally:
+            gate.leave()
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
