@@ -33,8 +33,6 @@ vocabulary. Below :data:`WEAK_MATCH_COVERAGE` the semantic ranking leads.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import NamedTuple
 
@@ -74,12 +72,12 @@ RELATED = 5
 
 def search_semantic_or_hybrid(
     db: Database, parsed: ParsedQuery, *, mode: str, limit: int = 20, offset: int = 0, sort: str = "relevance",
-    separate_related: bool = False,
+    separate_related: bool = False, session: Session | None = None,
 ) -> SearchResults:
     text = parsed.semantic_text().strip()
     if not text:
-        return lexical_search(db, parsed, limit=limit, offset=offset, sort=sort)
-    with db.read_session() as session:  # one session for the whole search
+        return lexical_search(db, parsed, limit=limit, offset=offset, sort=sort, session=session)
+    with db.reading(session) as session:  # one session for the whole search
         return _search(db, session, parsed, text, mode=mode, limit=limit, offset=offset, sort=sort,
                        separate_related=separate_related)
 
@@ -151,16 +149,6 @@ def split_word_matches(
     return matched, related
 
 
-@contextmanager
-def _reading(db: Database, session: Session | None) -> Iterator[Session]:
-    """The caller's session, or a read session of its own (callers outside a search)."""
-    if session is not None:
-        yield session
-        return
-    with db.read_session() as own:
-        yield own
-
-
 class WordRankings(NamedTuple):
     """What the lexical index ranks for a hybrid search."""
 
@@ -182,7 +170,7 @@ def lexical_rankings(db: Database, parsed: ParsedQuery, depth: int, *, session: 
     query matches all its words only in its own paper).
     """
     index = get_lexical_index()
-    with _reading(db, session) as session:
+    with db.reading(session) as session:
         page = index.search(session, parsed, limit=depth, offset=0, sort="relevance")
         ranking = [(hit.paper_id, hit.score) for hit in page.hits]
         tail: list[tuple[int, float]] = []
@@ -221,7 +209,7 @@ def fusion_weights(session: Session, parsed: ParsedQuery, words: WordRankings) -
 def lexical_count(db: Database, parsed: ParsedQuery, *, session: Session | None = None) -> int | None:
     """How many papers have all the query's words (the lexical index counts them)."""
     index = get_lexical_index()
-    with _reading(db, session) as session:
+    with db.reading(session) as session:
         return index.search(session, parsed, limit=1, offset=0, sort="relevance").total
 
 
@@ -229,7 +217,7 @@ def lexical_ranking(db: Database, parsed: ParsedQuery, depth: int, *, session: S
                     ) -> list[tuple[int, float]]:
     """What lexical mode ranks (all words; any word only when nothing has all)."""
     index = get_lexical_index()
-    with _reading(db, session) as session:
+    with db.reading(session) as session:
         page = index.search(session, parsed, limit=depth, offset=0, sort="relevance")
     return [(hit.paper_id, hit.score) for hit in page.hits]
 
@@ -241,7 +229,7 @@ def semantic_ranking(db: Database, parsed: ParsedQuery, text: str, depth: int, *
     vector = index.query_vector(text)
     k = depth
     needs_text = parsed.authors or parsed.excluded or parsed.phrases
-    with _reading(db, session) as reading:
+    with db.reading(session) as reading:
         while True:
             neighbours = index.nearest(vector, k, session=reading)
             allowed = set(reading.scalars(

@@ -73,10 +73,8 @@ def lexical_search(
     check_arguments("lexical", sort, limit, offset)
     if parsed.is_empty:
         return SearchResults(hits=[], total=0, mode="lexical", query=parsed, warnings=list(parsed.warnings))
-    if session is None:
-        with db.read_session() as session:
-            return _lexical_results(session, parsed, limit, offset, sort)
-    return _lexical_results(session, parsed, limit, offset, sort)
+    with db.reading(session) as session:
+        return _lexical_results(session, parsed, limit, offset, sort)
 
 
 def _lexical_results(session: Session, parsed: ParsedQuery, limit: int, offset: int, sort: str) -> SearchResults:

@@ -13,6 +13,8 @@ from paperwire.index.query import parse_query
 from paperwire.index.results import (
     MAX_LIMIT, MODES, SearchHit, SearchResults, check_arguments, lexical_search,
 )
+from sqlalchemy.orm import Session
+
 from paperwire.store.db import Database
 
 #: ``search`` and the result types, re-exported so callers need one import.
@@ -21,7 +23,7 @@ __all__ = ["MAX_LIMIT", "MODES", "SearchHit", "SearchResults", "lexical_search",
 
 def search(
     db: Database, query: str, *, mode: str = "hybrid", limit: int = 20, offset: int = 0, sort: str = "relevance",
-    separate_related: bool = False,
+    separate_related: bool = False, session: Session | None = None,
 ) -> SearchResults:
     """Search papers; see :mod:`paperwire.index.query` for the query language.
 
@@ -29,11 +31,12 @@ def search(
     and ``total`` are only papers with the query's words, the closest others
     by meaning come in ``related``; semantic mode reports no count (every
     paper is "near" by some distance). Without it hybrid hits are the fused
-    list the search evaluation measures.
+    list the search evaluation measures. ``session``: the caller's, when a
+    page reads more than the search (else the search opens its own).
     """
     check_arguments(mode, sort, limit, offset)
     parsed = parse_query(query)
     if mode in ("semantic", "hybrid"):
         return search_semantic_or_hybrid(db, parsed, mode=mode, limit=limit, offset=offset, sort=sort,
-                                         separate_related=separate_related)
-    return lexical_search(db, parsed, limit=limit, offset=offset, sort=sort)
+                                         separate_related=separate_related, session=session)
+    return lexical_search(db, parsed, limit=limit, offset=offset, sort=sort, session=session)

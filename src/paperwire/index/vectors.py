@@ -236,7 +236,7 @@ class SemanticIndex:
             self.vectors, self.generation, self.generation_size = loaded, generation, size
         return generation
 
-    def coverage(self) -> "Coverage":
+    def coverage(self, session: Session | None = None) -> "Coverage":
         """Published vectors against papers stored, for the pages' coverage notice.
 
         A full ``count(*)`` costs 40-100 ms at 1M papers on SQLite, too much per
@@ -245,7 +245,7 @@ class SemanticIndex:
         because papers are never deleted (merges update rows); it is recounted
         in full whenever another generation is loaded all the same.
         """
-        with self.db.read_session() as session:
+        with self.db.reading(session) as session:
             top = session.scalar(select(func.max(Paper.id))) or 0
             seen = self._papers_seen
             if seen is None or seen[0] != self.generation or top < seen[1]:
@@ -337,11 +337,11 @@ class Coverage:
         return f"{self.embedded}/{self.papers}"
 
 
-def semantic_coverage(db: Database) -> Coverage:
+def semantic_coverage(db: Database, session: Session | None = None) -> Coverage:
     """Published vectors against papers stored (nothing is built; see ``SemanticIndex.coverage``)."""
     index = semantic_index(db)
-    index.refresh()
-    return index.coverage()
+    index.refresh(session)
+    return index.coverage(session)
 
 
 def index_info(db: Database) -> dict:

@@ -14,6 +14,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from paperwire.index.lexical import get_lexical_index
 from paperwire.index.query import parse_query
@@ -54,14 +55,14 @@ def zero_filled(days: list[date], period: str) -> list[tuple[date, int]]:
     return out
 
 
-def match_days(db: Database, query: str) -> tuple[list[date], int | None]:
+def match_days(db: Database, query: str, session: Session | None = None) -> tuple[list[date], int | None]:
     """The days of the papers matching ``query``'s words and filters (the newest
     :data:`MAX_COUNTED`; papers without any date are left out), and how many match in all
     (None when the index cannot count them cheaply)."""
     parsed = parse_query(query)
     if parsed.is_empty:
         return [], 0
-    with db.read_session() as session:
+    with db.reading(session) as session:
         matches, total = get_lexical_index().newest_matches(session, parsed, limit=MAX_COUNTED)
         featured = dict(session.execute(
             select(FeaturedPaper.paper_id, func.min(FeaturedPaper.day))
@@ -71,9 +72,9 @@ def match_days(db: Database, query: str) -> tuple[list[date], int | None]:
     return [day for day in days if day is not None], total
 
 
-def search_chart(db: Database, query: str) -> Chart | None:
+def search_chart(db: Database, query: str, session: Session | None = None) -> Chart | None:
     """Matches per week (per month or year over longer spans), or None when nothing is dated."""
-    days, total = match_days(db, query)
+    days, total = match_days(db, query, session)
     if not days:
         return None
     span = (max(days) - min(days)).days
