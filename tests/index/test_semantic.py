@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from typer.testing import CliRunner
 
 from paperwire.cli import app
@@ -74,6 +74,33 @@ def test_filters_hold_in_every_mode(demo_db, mode):
     results = search(demo_db, "neural before:2008", mode=mode, limit=20)
     for hit in results.hits:
         assert hit.paper.submitted_at is not None and hit.paper.submitted_at.year < 2008
+
+
+@pytest.mark.parametrize("condition", ["phrase", "author", "excluded"])
+def test_conditions_on_meaning_matches_read_only_the_shown_papers(demo_db, condition):
+    """A phrase, an author or an exclusion is checked by the lexical engine, not on
+    loaded papers: at 1M papers few near neighbours hold a phrase, and reading
+    thousands of candidates to check their text made such a search take ~2 s."""
+    with demo_db.session() as s:
+        authors = s.scalars(select(Paper.authors_text).order_by(Paper.id)).all()
+    surname = next(text.split(",")[0].split()[-1] for text in authors if text.split(",")[0].split())
+    query, holds = {
+        "phrase": ('"neural network" training', lambda p: "neural network" in " ".join(f"{p.title} {p.abstract}".lower().split())),
+        "author": (f"training author:{surname}", lambda p: surname.lower() in p.authors_text.lower()),
+        "excluded": ("training -neural", lambda p: "neural" not in f"{p.title} {p.abstract}".lower()),
+    }[condition]
+    loaded: list[int] = []
+
+    def count(target, _context) -> None:
+        loaded.append(target.id)
+
+    event.listen(Paper, "load", count)
+    try:
+        results = search(demo_db, query, mode="semantic", limit=3)
+    finally:
+        event.remove(Paper, "load", count)
+    assert results.hits and all(holds(h.paper) for h in results.hits), query
+    assert len(loaded) <= 3, f"{len(loaded)} paper rows read for 3 results"
 
 
 def test_hybrid_is_default_and_pages_are_consistent(demo_db):

@@ -32,20 +32,17 @@ vocabulary. Below :data:`WEAK_MATCH_COVERAGE` the semantic ranking leads.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from paperwire.index.lexical import filter_conditions, get_lexical_index
-from paperwire.index.lexical_tantivy import word_coverage
+from paperwire.index.lexical import get_lexical_index
+from paperwire.index.lexical_tantivy import visible_ids, word_coverage
 from paperwire.index.query import ParsedQuery
 from paperwire.index.results import SearchResults, lexical_search, make_hit
 from paperwire.index.vectors import SemanticUnavailable, semantic_index
 from paperwire.store.db import Database
-from paperwire.store.id_lists import id_in
 from paperwire.store.models import Paper
 from paperwire.store.papers import papers_by_ids, published_date
 
@@ -224,22 +221,25 @@ def lexical_ranking(db: Database, parsed: ParsedQuery, depth: int, *, session: S
 
 def semantic_ranking(db: Database, parsed: ParsedQuery, text: str, depth: int, *, session: Session | None = None,
                      ) -> list[tuple[int, float]]:
-    """(paper id, cosine) of the nearest papers that pass the query's filters."""
+    """(paper id, cosine) of the nearest visible papers that meet the query's conditions.
+
+    The lexical engine decides which candidates meet them (phrases, ``author:``,
+    ``cat:``, dates, exclusions), as it does for word matches: one answer to
+    "does this paper match", and no paper rows read. (Checking each candidate's
+    text in Python cost ~2 s for a phrase at 1M papers: few of the nearest
+    papers hold it, so thousands were loaded while the candidates widened.)
+    """
     index = semantic_index(db)
     vector = index.query_vector(text)
+    engine = get_lexical_index() if parsed.has_conditions else None
     k = depth
-    needs_text = parsed.authors or parsed.excluded or parsed.phrases
     with db.reading(session) as reading:
         while True:
             neighbours = index.nearest(vector, k, session=reading)
-            allowed = set(reading.scalars(
-                select(Paper.id).where(id_in(reading, Paper.id, [pid for pid, _ in neighbours]), *filter_conditions(parsed))
-            ))
-            papers = {p.id: p for p in papers_by_ids(reading, list(allowed))} if needs_text else {}
-            kept = [
-                (pid, score) for pid, score in neighbours
-                if pid in allowed and (not papers or _text_filters_pass(papers[pid], parsed))
-            ]
+            ids = [pid for pid, _ in neighbours]
+            allowed = (engine.matching_ids(reading, parsed, ids, words_required=False) if engine is not None
+                       else visible_ids(reading, ids))
+            kept = [(pid, score) for pid, score in neighbours if pid in allowed]
             if len(kept) >= depth or len(neighbours) < k or k >= 20 * depth:
                 return kept[:depth]
             k *= 4
@@ -262,13 +262,3 @@ def date_sort_key(paper: Paper) -> datetime:
     """One type for the date sort: ``published_date`` is a datetime, so is the fallback."""
     return published_date(paper) or _UNDATED
 
-
-def _text_filters_pass(paper: Paper, parsed: ParsedQuery) -> bool:
-    """``author:``, "phrases" and ``-excluded`` on one candidate (lexical search does these in FTS)."""
-    authors = paper.authors_text.lower()
-    if any(name.lower() not in authors for name in parsed.authors):
-        return False
-    text = " ".join(f"{paper.title} {paper.abstract}".lower().split())
-    if any(" ".join(phrase.lower().split()) not in text for phrase in parsed.phrases):
-        return False
-    return not any(re.search(rf"\b{re.escape(word.lower())}\b", text) for word in parsed.excluded)

@@ -11,11 +11,10 @@ for the semantic search, which checks its neighbours in the database.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
 from collections.abc import Callable
 from typing import Literal, Protocol
 
-from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy.orm import Session
 
 from paperwire.index.query import ParsedQuery
@@ -64,8 +63,13 @@ class LexicalIndex(Protocol):
         """
         ...
 
-    def matching_ids(self, session: Session, query: ParsedQuery, paper_ids: list[int]) -> set[int]:
-        """Which of ``paper_ids`` satisfy the query's text terms and filters (for re-checking other results)."""
+    def matching_ids(self, session: Session, query: ParsedQuery, paper_ids: list[int], *,
+                     words_required: bool = True) -> set[int]:
+        """Which of ``paper_ids`` are visible and satisfy the query's words and conditions.
+
+        ``words_required=False``: its conditions only (phrases, ``author:``,
+        ``cat:``, dates, exclusions) — what a paper found by meaning must meet.
+        """
         ...
 
     def newest_matches(self, session: Session, query: ParsedQuery, *, limit: int,
@@ -88,41 +92,6 @@ class LexicalIndex(Protocol):
         """
         ...
 
-
-
-def category_condition(categories: list[str]) -> ColumnElement[bool] | None:
-    """Papers in any of ``categories`` or their sub-categories (see ``query`` docs).
-
-    ``papers.categories`` is space-padded (" cs.LG cs.AI "), so ``cs`` becomes
-    ``LIKE '% cs %' OR LIKE '% cs.%'`` — exact archive/category or a child,
-    never a longer name such as ``cs-foo`` or ``math-ph`` for ``math``.
-    """
-    if not categories:
-        return None
-    column = func.lower(Paper.categories)
-    parts = []
-    for category in categories:
-        value = category.lower()  # parser guarantees [a-z.-] only: no LIKE wildcards
-        parts.append(column.like(f"% {value} %"))
-        parts.append(column.like(f"% {value}.%"))
-    return or_(*parts)
-
-
-def filter_conditions(query: ParsedQuery) -> list[ColumnElement[bool]]:
-    """SQL conditions on ``papers`` for the query's metadata filters and visibility.
-
-    ``author:`` is not here: names are matched by the text index, which
-    knows about word boundaries and accents.
-    """
-    conditions: list[ColumnElement[bool]] = [Paper.hidden.is_(False)]
-    cats = category_condition(query.categories)
-    if cats is not None:
-        conditions.append(cats)
-    if query.after:
-        conditions.append(Paper.submitted_at >= datetime.combine(query.after, time()))
-    if query.before:
-        conditions.append(Paper.submitted_at < datetime.combine(query.before, time()))
-    return conditions
 
 
 def date_order() -> list:

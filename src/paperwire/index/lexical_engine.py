@@ -52,11 +52,12 @@ class TantivyIndex:
             return LexicalPage(hits=[], total=0, matched="any" if any_word else "all")
         return searcher.search(session, query, limit=limit, offset=offset, sort=sort, any_word=any_word)
 
-    def matching_ids(self, session: Session, query: ParsedQuery, paper_ids: list[int], **options) -> set[int]:
+    def matching_ids(self, session: Session, query: ParsedQuery, paper_ids: list[int], *,
+                     words_required: bool = True) -> set[int]:
         searcher = published_searcher(session)
         if searcher is None:
             return set()
-        return searcher.matching_ids(session, query, paper_ids, **options)
+        return searcher.matching_ids(session, query, paper_ids, words_required=words_required)
 
     def highlighter(self, session: Session, query: ParsedQuery) -> Highlight | None:
         searcher = published_searcher(session)

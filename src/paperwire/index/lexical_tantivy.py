@@ -257,9 +257,13 @@ class Translated:
     text: tantivy.Query | None
 
 
-def translate(query: ParsedQuery, *, any_word: bool = False, require_text: bool = True) -> Translated:
-    """``query`` as tantivy queries (see the module docstring for the mapping)."""
-    values = [*query.required_words(), *query.phrases] if require_text else []
+def translate(query: ParsedQuery, *, any_word: bool = False, words_required: bool = True) -> Translated:
+    """``query`` as tantivy queries (see the module docstring for the mapping).
+
+    ``words_required=False``: only the query's conditions (phrases, authors,
+    filters, exclusions), for results found another way (by meaning).
+    """
+    values = [*query.required_words(), *query.phrases] if words_required else list(query.phrases)
     texts = [q for q in map(_any_field, values) if q is not None]
     marks = [q for q in (_any_field(v, HIGHLIGHTED) for v in values) if q is not None]
     occur = tantivy.Occur.Should if any_word else tantivy.Occur.Must
@@ -467,10 +471,10 @@ class TantivySearcher:
         return Highlighter(self._searcher, text) if text is not None else None
 
     def matching_ids(self, session: Session, query: ParsedQuery, paper_ids: list[int], *,
-                     require_text: bool = True) -> set[int]:
+                     words_required: bool = True) -> set[int]:
         if not paper_ids:
             return set()
-        translated = translate(query, require_text=require_text)
+        translated = translate(query, words_required=words_required)
         among = tantivy.Query.term_set_query(SCHEMA, "id", list(paper_ids))
         both = tantivy.Query.boolean_query([(tantivy.Occur.Must, translated.query), (tantivy.Occur.Must, among)])
         result = self._searcher.search(both, len(paper_ids), count=False)

@@ -86,6 +86,11 @@ class ParsedQuery:
         return bool(self.authors or self.categories or self.after or self.before)
 
     @property
+    def has_conditions(self) -> bool:
+        """Whether a paper must meet more than being near in meaning: filters, phrases, exclusions."""
+        return bool(self.has_filters or self.phrases or self.excluded)
+
+    @property
     def is_empty(self) -> bool:
         """Nothing to search for or filter by."""
         return not (self.has_text or self.excluded or self.has_filters)
