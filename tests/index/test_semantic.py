@@ -103,6 +103,27 @@ def test_conditions_on_meaning_matches_read_only_the_shown_papers(demo_db, condi
     assert len(loaded) <= 3, f"{len(loaded)} paper rows read for 3 results"
 
 
+def test_papers_meeting_a_selective_condition_are_ranked_exactly(demo_db):
+    """Few papers meet a phrase or an author: they are compared with the query one by
+    one (nearest_among), on either backend's vector index, as a brute-force cosine would."""
+    import numpy as np
+
+    index = vectors.semantic_index(demo_db)
+    with demo_db.session() as s:
+        rows = s.execute(select(Embedding.paper_id, Embedding.vector).where(Embedding.model == index.embedder.name)
+                         .order_by(Embedding.paper_id).limit(60)).all()
+    ids = [pid for pid, _ in rows]
+    stored = np.vstack([np.frombuffer(blob, dtype=np.float32) for _, blob in rows])
+    query = index.query_vector("choosing the step size schedule for neural network training")
+    cosines = stored @ query / (np.linalg.norm(stored, axis=1) * np.linalg.norm(query))
+    expected = [ids[i] for i in np.argsort(-cosines)[:10]]
+    got = index.nearest_among(query, ids + [10**9], 10)  # an id without a vector is skipped
+    assert [pid for pid, _ in got][:3] == expected[:3]
+    assert set(pid for pid, _ in got) == set(expected)
+    for pid, score in got:
+        assert score == pytest.approx(float(cosines[ids.index(pid)]), abs=2e-3)
+
+
 def test_hybrid_is_default_and_pages_are_consistent(demo_db):
     first = search(demo_db, "language models", limit=5)
     second = search(demo_db, "language models", limit=5, offset=5)

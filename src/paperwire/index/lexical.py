@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from collections.abc import Callable
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,13 @@ from paperwire.index.query import ParsedQuery
 from paperwire.store.models import Paper
 
 Sort = Literal["relevance", "date"]
+
+
+class ConditionMatches(NamedTuple):
+    """What :meth:`LexicalIndex.condition_matches` found."""
+
+    ids: list[int] | None
+    count: int
 #: (title, abstract) -> (title HTML, snippet HTML): escaped, the query's words in ``<mark>``.
 Highlight = Callable[[str, str], tuple[str, str]]
 SORTS: tuple[str, ...] = ("relevance", "date")
@@ -60,6 +67,15 @@ class LexicalIndex(Protocol):
 
         Free words must all match (falling back to any of them when nothing
         has all); ``any_word=True`` asks for papers with any of them directly.
+        """
+        ...
+
+    def condition_matches(self, session: Session, query: ParsedQuery, *, limit: int) -> ConditionMatches:
+        """Every visible paper meeting the query's conditions (phrases, ``author:``,
+        ``cat:``, dates, exclusions; not its free words) — ``ids`` is None when more
+        than ``limit`` do — and how many do. Few enough are ranked by meaning
+        exactly, one by one; for more, the count says how far to look among the
+        nearest neighbours of the whole corpus.
         """
         ...
 

@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from paperwire.index.lexical import Highlight, LexicalPage
+from paperwire.index.lexical import ConditionMatches, Highlight, LexicalPage
 from paperwire.index.lexical_tantivy import READERS, SCHEMA_NAME, TantivySearcher
 from paperwire.index.query import ParsedQuery
 from paperwire.settings import get_settings
@@ -51,6 +51,10 @@ class TantivyIndex:
         if searcher is None:
             return LexicalPage(hits=[], total=0, matched="any" if any_word else "all")
         return searcher.search(session, query, limit=limit, offset=offset, sort=sort, any_word=any_word)
+
+    def condition_matches(self, session: Session, query: ParsedQuery, *, limit: int) -> ConditionMatches:
+        searcher = published_searcher(session)
+        return searcher.condition_matches(session, query, limit=limit) if searcher is not None else ConditionMatches([], 0)
 
     def matching_ids(self, session: Session, query: ParsedQuery, paper_ids: list[int], *,
                      words_required: bool = True) -> set[int]:

@@ -42,7 +42,7 @@ import tantivy
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from paperwire.index.lexical import LexicalHit, LexicalPage
+from paperwire.index.lexical import ConditionMatches, LexicalHit, LexicalPage
 from paperwire.index.query import STOPWORDS, ParsedQuery, terms
 from paperwire.store.id_lists import id_in
 from paperwire.store.models import Paper
@@ -469,6 +469,16 @@ class TantivySearcher:
         """A marker for ``query``'s words without running it (see ``LexicalIndex.highlighter``)."""
         text = translate(query).text
         return Highlighter(self._searcher, text) if text is not None else None
+
+    def condition_matches(self, session: Session, query: ParsedQuery, *, limit: int) -> ConditionMatches:
+        """The visible papers meeting ``query``'s conditions (None when more than ``limit`` do) and their count."""
+        result = self._searcher.search(translate(query, words_required=False).query, limit, count=True)
+        if result.count > limit:
+            return ConditionMatches(None, int(result.count))
+        addresses = [address for _, address in result.hits]
+        ids = [int(i) for i in self._searcher.fast_field_values("id", addresses)] if addresses else []
+        visible = sorted(visible_ids(session, ids))
+        return ConditionMatches(visible, len(visible))
 
     def matching_ids(self, session: Session, query: ParsedQuery, paper_ids: list[int], *,
                      words_required: bool = True) -> set[int]:

@@ -35,6 +35,7 @@ EMBED_BATCH = 512
 
 class VectorIndex(Protocol):
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]: ...
+    def search_among(self, vector: np.ndarray, ids: Sequence[int], k: int) -> list[tuple[int, float]]: ...
     def upsert(self, ids: Sequence[int], vectors: np.ndarray) -> None: ...
     def remove(self, ids: Sequence[int]) -> None: ...
     def __len__(self) -> int: ...
@@ -95,9 +96,30 @@ class UsearchIndex:
             matches = self._index.search(np.asarray(vector, dtype=np.float32), min(k, len(self._index)))
         return [(int(key), 1.0 - float(dist)) for key, dist in zip(matches.keys, matches.distances)]
 
+    def search_among(self, vector: np.ndarray, ids: Sequence[int], k: int) -> list[tuple[int, float]]:
+        """The ``k`` of ``ids`` closest to ``vector``, exactly (each one compared)."""
+        keys = np.asarray(ids, dtype=np.uint64)
+        with self._lock:
+            if not len(keys) or k <= 0:
+                return []
+            keys = keys[np.asarray(self._index.contains(keys), dtype=bool)]
+            if not len(keys):
+                return []
+            stored = np.asarray(self._index.get(keys), dtype=np.float32).reshape(len(keys), self.dim)
+        return top_cosine(vector, keys, stored, k)
+
     def clear(self) -> None:
         with self._lock:
             self._index.reset()
+
+
+def top_cosine(vector: np.ndarray, keys: np.ndarray, stored: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """(key, cosine) of the ``k`` rows of ``stored`` most similar to ``vector``, best first, ties by key."""
+    query = np.asarray(vector, dtype=np.float32)
+    norms = np.linalg.norm(stored, axis=1) * (np.linalg.norm(query) or 1.0)
+    scores = (stored @ query) / np.where(norms > 0, norms, 1.0)
+    order = np.lexsort((keys, -scores))[:k]
+    return [(int(keys[i]), float(scores[i])) for i in order]
 
 
 @dataclass
@@ -269,6 +291,15 @@ class SemanticIndex:
                 "the semantic index has not been built yet (run `paperwire worker` or `paperwire embed`)"
             )
         return self.vectors.search(vector, k)
+
+    def nearest_among(self, vector: np.ndarray, ids: Sequence[int], k: int, *,
+                      session: Session | None = None) -> list[tuple[int, float]]:
+        """The ``k`` of ``ids`` nearest to ``vector`` in the published index, compared exactly."""
+        if self.refresh(session) is None or self.vectors is None:
+            raise SemanticUnavailable(
+                "the semantic index has not been built yet (run `paperwire worker` or `paperwire embed`)"
+            )
+        return self.vectors.search_among(vector, ids, k)
 
 
 _CACHE: dict[tuple[str, str, str], SemanticIndex] = {}
