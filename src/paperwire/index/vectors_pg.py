@@ -118,15 +118,21 @@ class PgVectorIndex:
             copied += len(rows)
 
     def search_among(self, vector: np.ndarray, ids: Sequence[int], k: int) -> list[tuple[int, float]]:
-        """The ``k`` of ``ids`` closest to ``vector``, exactly: ordering by distance *and*
-        id keeps the planner off the (approximate) HNSW index."""
+        """The ``k`` of ``ids`` closest to ``vector``, exactly.
+
+        The rows are picked first, in a materialised CTE: ordered by distance
+        directly, the planner walks the approximate HNSW index (even with a
+        second sort key, by an incremental sort) and keeps only the listed ids
+        among its first ``ef_search`` neighbours.
+        """
         if k <= 0 or not len(ids):
             return []
         distance = f"({self._cast}) <=> CAST(:q AS vector({self.dim}))"
         with self.db.engine.connect() as conn:
             rows = conn.execute(text(
-                f"SELECT paper_id, {distance} AS d FROM paper_vectors WHERE model = {self._model_sql} "
-                "AND paper_id = ANY(:ids) ORDER BY d, paper_id LIMIT :k"),
+                "WITH listed AS MATERIALIZED (SELECT paper_id, embedding FROM paper_vectors "
+                f"WHERE model = {self._model_sql} AND paper_id = ANY(:ids)) "
+                f"SELECT paper_id, {distance} AS d FROM listed ORDER BY d, paper_id LIMIT :k"),
                 {"q": vector_literal(vector), "ids": [int(i) for i in ids], "k": int(k)}).all()
         return [(int(r[0]), 1.0 - float(r[1])) for r in rows]
 
