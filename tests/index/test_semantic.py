@@ -124,6 +124,17 @@ def test_papers_meeting_a_selective_condition_are_ranked_exactly(demo_db):
         assert score == pytest.approx(float(cosines[ids.index(pid)]), abs=2e-3)
 
 
+def test_exact_comparison_is_chosen_while_cheaper_than_a_neighbour_search():
+    from paperwire.index.hybrid import EXACT_COST_RATIO, WIDEN, exact_limit
+
+    for corpus in (451, 100_000, 1_000_000, 3_000_000):
+        count = exact_limit(200, corpus)
+        neighbours = WIDEN * 200 * corpus / count
+        assert count == pytest.approx(EXACT_COST_RATIO * neighbours, rel=0.01)  # the two costs meet there
+    assert exact_limit(200, 451) >= 451  # a small site compares every paper meeting a condition
+    assert exact_limit(200, 1) == 200
+
+
 def test_hybrid_is_default_and_pages_are_consistent(demo_db):
     first = search(demo_db, "language models", limit=5)
     second = search(demo_db, "language models", limit=5, offset=5)

@@ -32,6 +32,7 @@ vocabulary. Below :data:`WEAK_MATCH_COVERAGE` the semantic ranking leads.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import NamedTuple
 
@@ -63,11 +64,11 @@ WEAK_MATCH_COVERAGE = 0.6
 WEAK_MATCH_SEMANTIC_WEIGHT = 4.0
 #: How many candidates each ranking contributes before fusion.
 CANDIDATES = 200
-#: Papers meeting a query's conditions (phrase, author, category, dates) that are
-#: ranked by meaning one by one; more, and the nearest neighbours are searched
-#: instead. At 1M papers 4,000 exact comparisons took 17 ms and 20,000 took 120 ms,
-#: while 12,800 nearest neighbours (what 2 % of the corpus needs) took 270 ms.
-EXACT_AMONG = 20_000
+#: What one more neighbour in an HNSW search costs against comparing one paper
+#: exactly (at 1M papers: 12,800 neighbours took 270 ms, 20,000 exact comparisons 90 ms).
+EXACT_COST_RATIO = 4.7
+#: Neighbours searched per result needed, over the share of papers meeting the conditions.
+WIDEN = 1.5
 #: With ``separate_related``: at most this many meaning-only papers, first page only.
 RELATED = 5
 
@@ -230,10 +231,10 @@ def semantic_ranking(db: Database, parsed: ParsedQuery, text: str, depth: int, *
 
     The lexical engine decides which papers meet them (phrases, ``author:``,
     ``cat:``, dates, exclusions), as it does for word matches: one answer to
-    "does this paper match", and no paper rows read. When at most
-    :data:`EXACT_AMONG` papers do, those are compared with the query one by one
-    (exact); otherwise as many nearest neighbours as their share of the corpus
-    needs are searched, widened until enough pass.
+    "does this paper match", and no paper rows read. When few papers do (see
+    :func:`exact_limit`), those are compared with the query one by one (exact);
+    otherwise as many nearest neighbours as their share of the corpus needs
+    are searched, widened until enough pass.
     (Checking candidates' text in Python, then widening, took ~2 s for a phrase
     at 1M papers: few of the nearest papers hold it.)
     """
@@ -243,13 +244,14 @@ def semantic_ranking(db: Database, parsed: ParsedQuery, text: str, depth: int, *
     k = depth
     with db.reading(session) as reading:
         if engine is not None:
-            meeting = engine.condition_matches(reading, parsed, limit=EXACT_AMONG)
+            index.refresh(reading)
+            corpus = max(index.generation_size, 1)
+            meeting = engine.condition_matches(reading, parsed, limit=exact_limit(depth, corpus))
             if meeting.ids is not None:
                 return index.nearest_among(vector, meeting.ids, depth, session=reading)
             # A share of the corpus meets them: ask for enough neighbours at once.
-            index.refresh(reading)
-            share = meeting.count / max(index.generation_size or meeting.count, 1)
-            k = max(depth, min(int(1.5 * depth / max(share, 1e-9)), 64 * depth))  # 64: the widest before
+            share = min(meeting.count / corpus, 1.0)
+            k = max(depth, min(int(WIDEN * depth / max(share, 1e-9)), 64 * depth))  # 64: the widest before
         while True:
             neighbours = index.nearest(vector, k, session=reading)
             ids = [pid for pid, _ in neighbours]
@@ -259,6 +261,16 @@ def semantic_ranking(db: Database, parsed: ParsedQuery, text: str, depth: int, *
             if len(kept) >= depth or len(neighbours) < k or k >= 20 * depth:
                 return kept[:depth]
             k *= 4
+
+
+def exact_limit(depth: int, corpus: int) -> int:
+    """How many papers meeting the conditions are still cheaper to compare one by one.
+
+    Exact costs ``count``; the neighbour search costs ``EXACT_COST_RATIO * WIDEN *
+    depth * corpus / count``; they meet at the square root (~37,500 at 1M papers
+    and 200 results, ~800 for the 451-paper demo).
+    """
+    return max(depth, int(math.sqrt(EXACT_COST_RATIO * WIDEN * depth * corpus)))
 
 
 def fuse(rankings: list[list[tuple[int, float]]], weights: list[float], k: int = RRF_K) -> list[tuple[int, float]]:
