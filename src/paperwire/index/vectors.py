@@ -286,20 +286,20 @@ class SemanticIndex:
 
     def nearest(self, vector: np.ndarray, k: int, *, session: Session | None = None) -> list[tuple[int, float]]:
         """Nearest papers in the published index (raises :class:`SemanticUnavailable`)."""
-        if self.refresh(session) is None or self.vectors is None:
-            raise SemanticUnavailable(
-                "the semantic index has not been built yet (run `paperwire worker` or `paperwire embed`)"
-            )
-        return self.vectors.search(vector, k)
+        return self._published(session).search(vector, k)
 
     def nearest_among(self, vector: np.ndarray, ids: Sequence[int], k: int, *,
                       session: Session | None = None) -> list[tuple[int, float]]:
         """The ``k`` of ``ids`` nearest to ``vector`` in the published index, compared exactly."""
+        return self._published(session).search_among(vector, ids, k)
+
+    def _published(self, session: Session | None) -> VectorIndex:
+        """The newest published vectors (raises :class:`SemanticUnavailable` before the first)."""
         if self.refresh(session) is None or self.vectors is None:
             raise SemanticUnavailable(
                 "the semantic index has not been built yet (run `paperwire worker` or `paperwire embed`)"
             )
-        return self.vectors.search_among(vector, ids, k)
+        return self.vectors
 
 
 _CACHE: dict[tuple[str, str, str], SemanticIndex] = {}

@@ -66,10 +66,15 @@ def is_exempt(path: str) -> bool:
     return path.startswith(_EXEMPT_PREFIXES)
 
 
+def is_machine_client(request: Request) -> bool:
+    """Machine clients (API, feed readers) get JSON errors, busy answers included."""
+    return request.url.path.startswith(("/api/", "/feeds/"))
+
+
 def busy_response(request: Request) -> Response:
     """503 with Retry-After, JSON for machine clients; built without the database."""
     headers = {"retry-after": str(RETRY_AFTER_SECONDS)}
-    if request.url.path.startswith(("/api/", "/feeds/")):
+    if is_machine_client(request):
         return JSONResponse({"error": BUSY_MESSAGE, "detail": None}, status_code=503, headers=headers)
     page = (
         "<!doctype html><html lang=en><meta charset=utf-8>"

@@ -26,7 +26,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from paperwire.settings import get_settings
 from paperwire.store.db import Database, open_database
-from paperwire.web.admission import AdmissionGate, busy_response, is_exempt
+from paperwire.web.admission import AdmissionGate, busy_response, is_exempt, is_machine_client
 from paperwire.web.cache import PageCache
 from paperwire.web.deps import limit_writes, render
 from paperwire.web.security import CSRF_COOKIE, cookie_secure
@@ -42,13 +42,8 @@ _CSP = (
 )
 
 
-def _is_api(request: Request) -> bool:
-    """Machine clients (API, feed readers) get JSON errors."""
-    return request.url.path.startswith(("/api/", "/feeds/"))
-
-
 def _error_response(request: Request, status: int, message: str, detail=None, headers=None) -> Response:
-    if _is_api(request):
+    if is_machine_client(request):
         response = JSONResponse({"error": message, "detail": detail}, status_code=status)
     else:
         try:
@@ -69,7 +64,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else _REASONS.get(exc.status_code, "Error")
         if exc.status_code == 404 and exc.detail == "Not Found":
             message = "There is nothing at this address."
-        if exc.status_code == 401 and not _is_api(request) and request.method == "GET":
+        if exc.status_code == 401 and not is_machine_client(request) and request.method == "GET":
             return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
         return _error_response(request, exc.status_code, message, None if isinstance(exc.detail, str) else exc.detail,
                                headers=exc.headers)
