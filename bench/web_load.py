@@ -125,6 +125,8 @@ async def run_clients(base: str, clients: int, total: int, days: list[str], thin
     async def client() -> None:
         nonlocal remaining
         async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+            if think:  # independent users arrive spread over one think time, not all in the same millisecond
+                await asyncio.sleep(rng.uniform(0, 2 * think))
             while remaining > 0:
                 remaining -= 1
                 if searches:
