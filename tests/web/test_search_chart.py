@@ -121,3 +121,29 @@ def test_the_chart_reads_the_days_from_the_index_not_the_papers_table(db):
         event.remove(db.engine, "before_cursor_execute", seen)
     assert total == 10 and len(days) == 10
     assert statements and not [s for s in statements if re.search(r"\b(FROM|JOIN) papers\b", s)]
+
+
+def test_periods_counted_at_once_agree_with_the_calendar():
+    """The chart counts up to 1,000 days per page in one array operation; the periods
+    must be the calendar's (weeks from Monday, months, years), leap days included."""
+    import random
+    from collections import Counter
+    from datetime import timedelta
+
+    rng = random.Random(5)
+    days = [date(1999, 12, 20) + timedelta(days=rng.randrange(3000)) for _ in range(400)] + [date(2024, 2, 29)]
+    starts = {"week": lambda d: d - timedelta(days=d.weekday()), "month": lambda d: d.replace(day=1),
+              "year": lambda d: d.replace(month=1, day=1)}
+    for period, start in starts.items():
+        counted = dict(zero_filled(days, period))
+        assert {k: v for k, v in counted.items() if v} == dict(Counter(map(start, days)))
+        assert all(k.weekday() == 0 for k in counted) if period == "week" else True
+
+
+def test_undated_keys_are_not_days():
+    from datetime import datetime
+
+    from paperwire.index.lexical_tantivy import date_key, key_days
+
+    days = key_days([date_key(7, datetime(2024, 2, 29, 23, 59)), date_key(8, None), date_key(9, datetime(1970, 1, 1))])
+    assert [str(d) for d in days] == ["2024-02-29", "NaT", "1970-01-01"]

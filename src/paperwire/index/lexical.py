@@ -11,9 +11,10 @@ for the semantic search, which checks its neighbours in the database.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from collections.abc import Callable
 from typing import Literal, NamedTuple, Protocol
+
+import numpy as np
 
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,15 @@ from paperwire.index.query import ParsedQuery
 from paperwire.store.models import Paper
 
 Sort = Literal["relevance", "date"]
+
+
+class NewestMatches(NamedTuple):
+    """What :meth:`LexicalIndex.newest_matches` found: ids, newest first, their submission
+    days (``datetime64[D]``, NaT when undated) and how many papers match in all."""
+
+    ids: list[int]
+    days: np.ndarray
+    total: int
 
 
 class ConditionMatches(NamedTuple):
@@ -88,9 +98,8 @@ class LexicalIndex(Protocol):
         """
         ...
 
-    def newest_matches(self, session: Session, query: ParsedQuery, *, limit: int,
-                       ) -> tuple[list[tuple[int, date | None]], int]:
-        """(paper id, submission day) of the newest ``limit`` matches, and how many match.
+    def newest_matches(self, session: Session, query: ParsedQuery, *, limit: int) -> NewestMatches:
+        """The newest ``limit`` matches (ids and submission days), and how many match.
 
         For counting matches over time (the search page's chart): the index
         alone answers, with no database read, so a paper hidden a moment ago

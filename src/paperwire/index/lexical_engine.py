@@ -9,13 +9,12 @@ publish one, and web writes extend it right after their commit
 
 from __future__ import annotations
 
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from paperwire.index.lexical import ConditionMatches, Highlight, LexicalPage
-from paperwire.index.lexical_tantivy import READERS, SCHEMA_NAME, TantivySearcher
+from paperwire.index.lexical import ConditionMatches, Highlight, LexicalPage, NewestMatches
+from paperwire.index.lexical_tantivy import READERS, SCHEMA_NAME, TantivySearcher, key_days
 from paperwire.index.query import ParsedQuery
 from paperwire.settings import get_settings
 from paperwire.store.generations import LEXICAL, IndexGeneration
@@ -67,7 +66,6 @@ class TantivyIndex:
         searcher = published_searcher(session)
         return searcher.highlighter(query) if searcher is not None else None
 
-    def newest_matches(self, session: Session, query: ParsedQuery, *, limit: int,
-                       ) -> tuple[list[tuple[int, date | None]], int]:
+    def newest_matches(self, session: Session, query: ParsedQuery, *, limit: int) -> NewestMatches:
         searcher = published_searcher(session)
-        return searcher.newest_matches(query, limit=limit) if searcher is not None else ([], 0)
+        return searcher.newest_matches(query, limit=limit) if searcher is not None else NewestMatches([], key_days([]), 0)

@@ -21,6 +21,11 @@ tantivy query objects (never parsed from user text, so no input is syntax):
 * all words must match; when nothing has all of them, any word may
   (``matched = "any"``), exactly like the database engines;
 * ``-excluded`` terms are ``MustNot`` in any of the three fields;
+* a phrase in which every two neighbouring words include a common word
+  (:data:`COMMON`: "of the", "state of the art") is looked up in the
+  ``pairs`` field, which holds each such neighbouring pair as one term
+  (Lucene's "common grams"), instead of checking positions in the postings
+  of words most papers contain;
 * ``author:`` is a phrase on the authors field (not stemmed);
 * ``cat:``, ``after:``/``before:`` are non-scoring filters on indexed
   terms and a date key; filter-only queries list the newest papers.
@@ -38,17 +43,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 
+import numpy as np
 import tantivy
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from paperwire.index.lexical import ConditionMatches, LexicalHit, LexicalPage
+from paperwire.index.lexical import ConditionMatches, LexicalHit, LexicalPage, NewestMatches
 from paperwire.index.query import STOPWORDS, ParsedQuery, terms
 from paperwire.store.id_lists import id_in
 from paperwire.store.models import Paper
 
 #: ``index_generations.model`` of this engine: bump when the schema or analyzers change.
-SCHEMA_NAME = "tantivy-v1"
+SCHEMA_NAME = "tantivy-v2"
 #: What free words are scored on. ``body`` holds the title TITLE_REPEATS times
 #: plus the abstract, so one BM25 saturates the weighted term frequency across
 #: both (BM25F, as FTS5's weighted bm25 does) instead of adding two
@@ -79,6 +85,20 @@ HIGHLIGHTED = {"body": 1.0}
 SNIPPET_CHARS = 280
 STEMMED = "en_stem"
 PLAIN = "en_plain"
+PAIRS = "common_pairs"
+#: Stemmed forms of the query language's stopwords: the words whose neighbours
+#: the ``pairs`` field indexes. Why: a phrase of such words ("of the", "in
+#: systems") was answered by intersecting postings that hold most papers and
+#: checking positions in each (200-300 ms at 1M papers, twice per search
+#: page); its pairs' postings hold only the papers with those neighbours.
+#: Pairs of two content words are not indexed: they are rare enough already,
+#: and every pair would double the index. Cost, measured on 100k synthetic
+#: papers: index 96 -> 144 MiB, build 18-21 -> 28-30 s (the pairs are made
+#: in Python); real Daily-Papers abstracts: build 1.2 -> 1.7 s per 5,841.
+PAIR_SEPARATOR = "_"  # never inside a token: the tokenizer splits at every non-alphanumeric character
+#: Stands for a pair of two content words, or for two words the analyzer did not
+#: keep side by side, so positions in ``pairs`` stay those of the words; never indexed.
+_NO_PAIR = "~"
 #: Date-sort key = seconds << 24 | (id & 0xFFFFFF): newest first, ties by id
 #: (exact up to 16.7M paper ids; beyond, same-second ties are in arbitrary order).
 _ID_BITS = 24
@@ -94,7 +114,10 @@ def _analyzer(stem: bool) -> tantivy.TextAnalyzer:
     return builder.build()
 
 
-ANALYZERS = {STEMMED: _analyzer(True), PLAIN: _analyzer(False)}
+ANALYZERS = {STEMMED: _analyzer(True), PLAIN: _analyzer(False),
+             PAIRS: tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace())
+             .filter(tantivy.Filter.custom_stopword([_NO_PAIR])).build()}
+COMMON = frozenset(token for word in STOPWORDS for token in ANALYZERS[STEMMED].analyze(word))
 FIELD_ANALYZER = {"body": STEMMED, "exact": PLAIN, "authors": PLAIN}
 
 
@@ -104,6 +127,7 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field("body", tokenizer_name=STEMMED)
     builder.add_text_field("exact", tokenizer_name=PLAIN)
     builder.add_text_field("authors", tokenizer_name=PLAIN)
+    builder.add_text_field("pairs", tokenizer_name=PAIRS)
     builder.add_text_field("cats", tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("date_key", indexed=True, fast=True)
     return builder.build()
@@ -138,11 +162,13 @@ def date_key(paper_id: int, submitted: datetime | None) -> int:
     return (_seconds(submitted) << _ID_BITS) | (paper_id & ((1 << _ID_BITS) - 1))
 
 
-def key_day(key: int) -> date | None:
-    """The submission day a ``date_key`` holds (None for an undated paper)."""
-    if key < _UNDATED // 2:  # undated keys sit at _UNDATED + id; every real date is far above
-        return None
-    return datetime.fromtimestamp(key >> _ID_BITS, tz=timezone.utc).date()
+def key_days(keys: list[int]) -> np.ndarray:
+    """The submission days ``date_key`` values hold, as ``datetime64[D]`` (NaT for undated
+    papers): a chart reads up to 1,000 at once, which one by one cost more than the search."""
+    values = np.asarray(keys, dtype=np.int64)
+    days = ((values >> _ID_BITS) // 86_400).astype("datetime64[D]")
+    days[values < _UNDATED // 2] = np.datetime64("NaT")
+    return days
 
 
 def word_coverage(words: list[str], title: str, abstract: str) -> float:
@@ -169,6 +195,45 @@ def category_terms(categories: str) -> set[str]:
     return found
 
 
+def _positions_are_order(text: str) -> bool:
+    """Whether the analyzer keeps every word of ``text`` (none of 60 bytes or more), so the
+    index of a term in ``analyze(text)`` is its position (else ask for the positions)."""
+    longest = max(map(len, text.split()), default=0)
+    return longest < 15 or (text.isascii() and longest < 60)
+
+
+def common_pairs(text: str) -> str:
+    """``text``'s neighbouring stemmed words as the ``pairs`` field indexes them: one
+    ``a_b`` term per pair that includes a :data:`COMMON` word, a placeholder (a gap,
+    never indexed) for every other pair, so the n-th entry stands at position n."""
+    stem = ANALYZERS[STEMMED]
+    if _positions_are_order(text):
+        tokens = stem.analyze(text)
+        steps = [True] * len(tokens)
+    else:
+        found = stem.pre_tokenize(text).tokens
+        tokens = [t.text for t in found]
+        steps = [True] + [b.position == a.position + 1 for a, b in zip(found, found[1:])]
+    common = COMMON
+    flags = [token in common for token in tokens]
+    return " ".join([
+        a + PAIR_SEPARATOR + b if step and (fa or fb) else _NO_PAIR
+        for a, b, fa, fb, step in zip(tokens, tokens[1:], flags, flags[1:], steps[1:])
+    ])
+
+
+def _pairs_query(value: str) -> tantivy.Query | None:
+    """``value`` as a lookup in ``pairs`` when every two neighbouring words include a
+    common word (see :data:`COMMON`); None for one word, or when a pair has none."""
+    tokens = ANALYZERS[STEMMED].analyze(value)
+    if len(tokens) < 2 or not all(a in COMMON or b in COMMON for a, b in zip(tokens, tokens[1:])):
+        return None
+    pairs = [f"{a}{PAIR_SEPARATOR}{b}" for a, b in zip(tokens, tokens[1:])]
+    if len(pairs) == 1:
+        return tantivy.Query.term_query(SCHEMA, "pairs", pairs[0])
+    return tantivy.Query.phrase_query(SCHEMA, "pairs", pairs)
+
+
 def document(paper_id: int, title: str, abstract: str, authors: str, categories: str,
              submitted: datetime | None) -> tantivy.Document:
     doc = tantivy.Document()
@@ -177,6 +242,10 @@ def document(paper_id: int, title: str, abstract: str, authors: str, categories:
         for _ in range(TITLE_REPEATS):
             doc.add_text(field, title or "")
         doc.add_text(field, abstract or "")
+    title_pairs = common_pairs(title or "")
+    for _ in range(TITLE_REPEATS):  # as often as ``body`` holds the title (BM25F)
+        doc.add_text("pairs", title_pairs)
+    doc.add_text("pairs", common_pairs(abstract or ""))
     doc.add_text("authors", authors or "")
     for term in sorted(category_terms(categories or "")):
         doc.add_text("cats", term)
@@ -196,8 +265,18 @@ def _field_query(field: str, value: str) -> tantivy.Query | None:
 
 
 def _any_field(value: str, fields: dict[str, float] = SCORED) -> tantivy.Query | None:
-    """``value`` in any of ``fields``, each boosted; None when it has no terms."""
+    """``value`` in any of ``fields``, each boosted; None when it has no terms.
+
+    A phrase of common words on the scored fields is one lookup in ``pairs`` in
+    place of the positional phrases on ``body`` and ``exact`` (their weights
+    added): the papers it finds are the stemmed phrase's, which include the exact one's.
+    """
     parts = []
+    pairs = _pairs_query(value) if fields is SCORED else None
+    if pairs is not None:
+        boost = SCORED["body"] + SCORED["exact"]
+        parts.append((tantivy.Occur.Should, tantivy.Query.boost_query(pairs, boost)))
+        fields = {field: weight for field, weight in fields.items() if field not in ("body", "exact")}
     for field, boost in fields.items():
         query = _field_query(field, value)
         if query is not None:
@@ -220,9 +299,12 @@ def _adjacent(query: ParsedQuery) -> list[tantivy.Query]:
         tokens = analyzer.analyze(word)
         if tokens and (every_word or not set(terms(word)) <= STOPWORDS):
             if previous is not None:
-                pair = [previous, (position, tokens[0])]
-                phrase = tantivy.Query.phrase_query(SCHEMA, ADJACENT_FIELD, pair)
-                found.append(tantivy.Query.boost_query(phrase, ADJACENT_BOOST))
+                # Side by side with a common word: the pair's one term (see COMMON), not positions.
+                side_by_side = previous[0] == position - 1
+                pairs = _pairs_query(f"{previous[1]} {tokens[0]}") if side_by_side else None
+                if pairs is None:
+                    pairs = tantivy.Query.phrase_query(SCHEMA, ADJACENT_FIELD, [previous, (position, tokens[0])])
+                found.append(tantivy.Query.boost_query(pairs, ADJACENT_BOOST))
             previous = (position + len(tokens) - 1, tokens[-1])
         position += len(tokens)
     return found
@@ -452,18 +534,17 @@ class TantivySearcher:
                                          order=tantivy.Order.Desc)
         return self._searcher.search(query, limit, count=True, offset=offset)
 
-    def newest_matches(self, query: ParsedQuery, *, limit: int) -> tuple[list[tuple[int, date | None]], int]:
-        """(paper id, submission day) of the newest ``limit`` matches and how many match, from the
-        index alone (see ``LexicalIndex.newest_matches``); any word when nothing has them all."""
+    def newest_matches(self, query: ParsedQuery, *, limit: int) -> NewestMatches:
+        """The newest ``limit`` matches and how many match, from the index alone (see
+        ``LexicalIndex.newest_matches``); any word when nothing has them all."""
         result = self._top(translate(query).query, limit, 0, by_date=True)
         if result.count == 0 and _can_fall_back(query):
             result = self._top(translate(query, any_word=True).query, limit, 0, by_date=True)
         addresses = [address for _, address in result.hits]
         if not addresses:
-            return [], int(result.count)
-        ids = self._searcher.fast_field_values("id", addresses)
-        keys = self._searcher.fast_field_values("date_key", addresses)
-        return [(int(pid), key_day(int(key))) for pid, key in zip(ids, keys)], int(result.count)
+            return NewestMatches([], key_days([]), int(result.count))
+        ids = [int(pid) for pid in self._searcher.fast_field_values("id", addresses)]
+        return NewestMatches(ids, key_days(self._searcher.fast_field_values("date_key", addresses)), int(result.count))
 
     def highlighter(self, query: ParsedQuery) -> Highlighter | None:
         """A marker for ``query``'s words without running it (see ``LexicalIndex.highlighter``)."""

@@ -10,8 +10,10 @@ date — the day the topic pages use too.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Sequence
 from datetime import date, timedelta
+
+import numpy as np
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,53 +33,61 @@ MAX_WEEKS = 26
 MAX_MONTHS = 60
 
 
-def period_start(day: date, period: str) -> date:
-    if period == "year":
-        return day.replace(month=1, day=1)
-    return day - timedelta(days=day.weekday()) if period == "week" else day.replace(day=1)
-
-
 def next_period(day: date, period: str) -> date:
     if period == "year":
         return day.replace(year=day.year + 1)
     return day + timedelta(days=7) if period == "week" else (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def zero_filled(days: list[date], period: str) -> list[tuple[date, int]]:
+def period_start_days(days: np.ndarray, period: str) -> np.ndarray:
+    """The first day of each day's week (Monday), month or year, for a whole array at once."""
+    if period == "week":
+        return days - (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday (weekday 3)
+    unit = "datetime64[Y]" if period == "year" else "datetime64[M]"
+    return days.astype(unit).astype("datetime64[D]")
+
+
+def zero_filled(days: Sequence[date] | np.ndarray, period: str) -> list[tuple[date, int]]:
     """Counts per period from the first to the last, empty periods included."""
-    if not days:
+    values = np.asarray(days, dtype="datetime64[D]")
+    if not values.size:
         return []
-    counts = Counter(period_start(day, period) for day in days)
-    out, current, last = [], period_start(min(days), period), period_start(max(days), period)
+    starts, counts = np.unique(period_start_days(values, period), return_counts=True)
+    found = dict(zip(starts.tolist(), counts.tolist()))
+    out, current, last = [], starts[0].item(), starts[-1].item()
     while current <= last:
-        out.append((current, counts.get(current, 0)))
+        out.append((current, found.get(current, 0)))
         current = next_period(current, period)
     return out
 
 
-def match_days(db: Database, query: str, session: Session | None = None) -> tuple[list[date], int | None]:
-    """The days of the papers matching ``query``'s words and filters (the newest
-    :data:`MAX_COUNTED`; papers without any date are left out), and how many match in all
-    (None when the index cannot count them cheaply)."""
+def match_days(db: Database, query: str, session: Session | None = None) -> tuple[np.ndarray, int | None]:
+    """The days (``datetime64[D]``) of the papers matching ``query``'s words and filters (the
+    newest :data:`MAX_COUNTED`; papers without any date are left out), and how many match in
+    all (None when the index cannot count them cheaply)."""
     parsed = parse_query(query)
     if parsed.is_empty:
-        return [], 0
+        return np.array([], dtype="datetime64[D]"), 0
     with db.reading(session) as session:
-        matches, total = get_lexical_index().newest_matches(session, parsed, limit=MAX_COUNTED)
-        featured = dict(session.execute(
+        matches = get_lexical_index().newest_matches(session, parsed, limit=MAX_COUNTED)
+        featured = session.execute(
             select(FeaturedPaper.paper_id, func.min(FeaturedPaper.day))
-            .where(id_in(session, FeaturedPaper.paper_id, [pid for pid, _ in matches])).group_by(FeaturedPaper.paper_id)
-        ).all()) if matches else {}
-    days = [featured.get(pid) or submitted for pid, submitted in matches]
-    return [day for day in days if day is not None], total
+            .where(id_in(session, FeaturedPaper.paper_id, matches.ids)).group_by(FeaturedPaper.paper_id)
+        ).all() if matches.ids else []
+    days = matches.days.copy()
+    if featured:  # a paper's first day on a daily list, else its submission day
+        position = {pid: i for i, pid in enumerate(matches.ids)}
+        for pid, day in featured:
+            days[position[pid]] = np.datetime64(day, "D")
+    return days[~np.isnat(days)], matches.total
 
 
 def search_chart(db: Database, query: str, session: Session | None = None) -> Chart | None:
     """Matches per week (per month or year over longer spans), or None when nothing is dated."""
     days, total = match_days(db, query, session)
-    if not days:
+    if not days.size:
         return None
-    span = (max(days) - min(days)).days
+    span = int((days.max() - days.min()).astype(np.int64))
     period = "week" if span <= MAX_WEEKS * 7 else "month" if span <= MAX_MONTHS * 30.5 else "year"
     title = f"Matches per {period}"
     if total is None or total > len(days):  # beyond MAX_COUNTED, or undated papers
