@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from paperwire.index.lexical_engine import published_searcher
+from paperwire.index.lexical_tantivy import SCHEMA_NAME
 from paperwire.index.publish_lexical import directory_name, publish_lexical_index
 from paperwire.index.query import parse_query
 from paperwire.index.search import lexical_search
@@ -297,3 +298,20 @@ def test_neighbouring_query_words_rank_a_phrase_above_scattered_words(db):
     assert uids(lex(db, "flow matching"))[0] == "2001.00001"
     assert uids(lex(db, "chain of thought"))[0] == "2001.00004"
     assert uids(lex(db, "matching flow"))[0] == "2001.00002"  # order matters: no phrase, plain BM25
+
+
+def test_a_new_schema_publishes_its_own_generation_and_retires_the_old_schemas(corpus):
+    """After an upgrade that changes the index schema (tantivy-v1 -> v2 added the pairs of
+    common words) only generations of the running schema are read; the first publish of
+    it removes the older schema's rows and folders, which nothing reads any more."""
+    data_dir = get_settings().resolved_data_dir()
+    (data_dir / "lexical-g900").mkdir()
+    with corpus.session() as session:
+        session.add(IndexGeneration(id=900, kind=LEXICAL, model="tantivy-v0", marker="x", built_at=datetime(2020, 1, 1),
+                                    published=True, path="lexical-g900", vectors=1))
+    assert uids(lex(corpus, "zebrafish"))[0] == "2001.00001"  # the older schema's newer number is not read
+    publish_lexical_index(corpus, force=True)
+    with corpus.session() as session:
+        models = set(session.scalars(select(IndexGeneration.model).where(IndexGeneration.kind == LEXICAL)))
+    assert models == {SCHEMA_NAME} and not (data_dir / "lexical-g900").exists()
+    assert uids(lex(corpus, "zebrafish"))[0] == "2001.00001"

@@ -267,8 +267,15 @@ def _build(db: Database, data_dir: Path, name: str) -> int:
 
 
 def _remove_old(db: Database, data_dir: Path) -> None:
+    """Retire all but the newest generations of this schema, and every generation of an
+    older schema (no reader of this version opens them: ``lexical_engine`` asks for its own)."""
     with db.session() as session:
         names = [path for _, path in retire_generations(session, LEXICAL, SCHEMA_NAME, KEEP_GENERATIONS) if path]
+        other = session.execute(select(IndexGeneration.id, IndexGeneration.path).where(
+            IndexGeneration.kind == LEXICAL, IndexGeneration.model != SCHEMA_NAME)).all()
+        if other:
+            session.execute(delete(IndexGeneration).where(IndexGeneration.id.in_([gid for gid, _ in other])))
+        names += [path for _, path in other if path]
     for name in names:
         shutil.rmtree(data_dir / name, ignore_errors=True)
 
