@@ -267,12 +267,13 @@ def _field_query(field: str, value: str) -> tantivy.Query | None:
 def _any_field(value: str, fields: dict[str, float] = SCORED) -> tantivy.Query | None:
     """``value`` in any of ``fields``, each boosted; None when it has no terms.
 
-    A phrase of common words on the scored fields is one lookup in ``pairs`` in
-    place of the positional phrases on ``body`` and ``exact`` (their weights
-    added): the papers it finds are the stemmed phrase's, which include the exact one's.
+    A phrase of common words asked of both ``body`` and ``exact`` is one lookup in
+    ``pairs`` in place of those two positional phrases (their weights added): the
+    papers it finds are the stemmed phrase's, which include the exact one's.
+    (Highlighting asks ``body`` alone: it keeps the phrase, whose words it marks.)
     """
     parts = []
-    pairs = _pairs_query(value) if fields is SCORED else None
+    pairs = _pairs_query(value) if "body" in fields and "exact" in fields else None
     if pairs is not None:
         boost = SCORED["body"] + SCORED["exact"]
         parts.append((tantivy.Occur.Should, tantivy.Query.boost_query(pairs, boost)))
