@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Literal, NamedTuple, Protocol
 
 import numpy as np
-
 from sqlalchemy.orm import Session
 
 from paperwire.index.query import ParsedQuery

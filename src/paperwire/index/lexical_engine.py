@@ -9,7 +9,6 @@ publish one, and web writes extend it right after their commit
 
 from __future__ import annotations
 
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 import numpy as np
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
