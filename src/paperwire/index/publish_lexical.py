@@ -47,6 +47,7 @@ from paperwire.settings import get_settings
 from paperwire.store.db import Database
 from paperwire.store.generations import (
     LEXICAL, IndexGeneration, begin_generation, latest_generation, papers_marker, publish_generation, retire_generations,
+    retire_other_models,
 )
 from paperwire.store.locks import job_lock
 from paperwire.store.models import Paper
@@ -270,12 +271,9 @@ def _remove_old(db: Database, data_dir: Path) -> None:
     """Retire all but the newest generations of this schema, and every generation of an
     older schema (no reader of this version opens them: ``lexical_engine`` asks for its own)."""
     with db.session() as session:
-        names = [path for _, path in retire_generations(session, LEXICAL, SCHEMA_NAME, KEEP_GENERATIONS) if path]
-        other = session.execute(select(IndexGeneration.id, IndexGeneration.path).where(
-            IndexGeneration.kind == LEXICAL, IndexGeneration.model != SCHEMA_NAME)).all()
-        if other:
-            session.execute(delete(IndexGeneration).where(IndexGeneration.id.in_([gid for gid, _ in other])))
-        names += [path for _, path in other if path]
+        retired = retire_generations(session, LEXICAL, SCHEMA_NAME, KEEP_GENERATIONS)
+        retired += retire_other_models(session, LEXICAL, SCHEMA_NAME)
+        names = [path for _, path in retired if path]
     for name in names:
         shutil.rmtree(data_dir / name, ignore_errors=True)
 

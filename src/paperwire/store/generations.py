@@ -103,7 +103,18 @@ def retire_generations(session: Session, kind: str, model: str, keep: int) -> li
     """Delete the rows of every generation but the newest ``keep`` published ones
     (call under the build lock); returns their (id, path) so that the caller,
     which knows what a generation's files or rows are, removes those."""
-    old = [(row.id, row.path) for row in older_generations(session, kind, model, keep)]
-    if old:
-        session.execute(delete(IndexGeneration).where(IndexGeneration.id.in_([gid for gid, _ in old])))
-    return old
+    return _delete(session, [(row.id, row.path) for row in older_generations(session, kind, model, keep)])
+
+
+def retire_other_models(session: Session, kind: str, model: str) -> list[tuple[int, str | None]]:
+    """Delete the rows of every ``kind`` generation not made by ``model`` (a schema this
+    version no longer reads); returns their (id, path) like :func:`retire_generations`."""
+    rows = session.execute(select(IndexGeneration.id, IndexGeneration.path).where(
+        IndexGeneration.kind == kind, IndexGeneration.model != model)).all()
+    return _delete(session, [(gid, path) for gid, path in rows])
+
+
+def _delete(session: Session, rows: list[tuple[int, str | None]]) -> list[tuple[int, str | None]]:
+    if rows:
+        session.execute(delete(IndexGeneration).where(IndexGeneration.id.in_([gid for gid, _ in rows])))
+    return rows
