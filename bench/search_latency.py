@@ -27,8 +27,10 @@ import sys
 import time
 from pathlib import Path
 
+import tantivy
 from sqlalchemy import func, select
 
+from paperwire.index.lexical_tantivy import translate
 from paperwire.index.query import STOPWORDS, parse_query, terms
 from paperwire.index.search import lexical_search
 from paperwire.store.db import open_database
@@ -178,10 +180,6 @@ class IndexAlone:
         self.args = args
 
     def __call__(self, q: str) -> None:
-        import tantivy
-
-        from paperwire.index.lexical_tantivy import translate
-
         searcher, limit = self.searcher, self.args.limit
         parsed = parse_query(q)
         by_date = self.args.sort == "date" or not (parsed.required_words() or parsed.phrases or parsed.authors)
