@@ -40,7 +40,7 @@ MEANING: dict[str, tuple[str, str]] = {
                          "client address, `COUNT/SECONDS`"),
     "import_batch_size": ("Import and search", "Records per transaction when importing"),
     "import_bulk_batch_size": ("Import and search", "Records per transaction with `paperwire import --bulk`: fewer, "
-                               "larger transactions (memory grows with it, about 5 KB per record)"),
+                               "larger transactions (memory grows with it, about 12 KB per record: 360 MiB per import worker at 25,000)"),
     "import_workers": ("Import and search", "Processes that import a Kaggle snapshot (`paperwire import --workers`); "
                        "each takes one core and holds one batch in memory; a re-run with the same number resumes"),
     "import_max_line_bytes": ("Import and search", "Longest line an importer reads, in bytes; a longer one is a clear "

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     #: Rows per transaction when importing.
     import_batch_size: int = 1000
     #: Rows per transaction for ``paperwire import --bulk`` and ``--workers``.
-    import_bulk_batch_size: int = 10_000
+    import_bulk_batch_size: int = 25_000
     #: Processes that import a Kaggle snapshot (``paperwire import --workers``).
     import_workers: int = Field(default=1, ge=1, le=64)
     #: Longest line an importer reads (bytes); a longer one is a clear error,

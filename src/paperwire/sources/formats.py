@@ -29,15 +29,13 @@ def check_text_file(path: Path) -> None:
     a gzip stream damaged further on is left to the reader, which names the line
     it reached."""
     import codecs
-    import gzip
-    import zlib
 
-    from paperwire.sources.textfile import open_binary
+    from paperwire.sources.textfile import GZIP_DAMAGED, open_binary
 
     try:
         with open_binary(path) as handle:
             head = handle.read(65536)
-    except (EOFError, zlib.error, gzip.BadGzipFile):
+    except GZIP_DAMAGED:
         return
     except OSError as exc:
         raise UnreadableFile(f"{path}: cannot read it ({exc})") from exc
