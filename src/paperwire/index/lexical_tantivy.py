@@ -38,6 +38,7 @@ effect at once; new papers appear with the next published generation.
 from __future__ import annotations
 
 import html
+import json
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
@@ -45,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 import tantivy
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from paperwire.index.lexical import ConditionMatches, LexicalHit, LexicalPage, NewestMatches
@@ -485,10 +486,22 @@ def visible_papers(session: Session, ids: list[int]) -> dict[int, Paper]:
     return {p.id: p for p in session.scalars(_VISIBLE_PAPERS, {"ids": list(ids)})}
 
 
+#: SQLite: from the covering index (id, hidden, ...), never the rows. A row holds the
+#: abstract, so ``hidden`` sits behind it, often on an overflow page: 200 random
+#: ids at 1M papers cost 6.5-9 ms from the table, 0.6 ms from the index. The
+#: planner always picks the primary key for ``id IN``, hence ``INDEXED BY``.
+_VISIBLE_IDS_SQLITE = text(
+    "SELECT id FROM papers INDEXED BY ix_papers_filter "
+    "WHERE id IN (SELECT value FROM json_each(:ids)) AND hidden = 0"
+)
+
+
 def visible_ids(session: Session, ids: list[int]) -> set[int]:
     """Which of ``ids`` still exist and are not hidden (the generation may predate a hide)."""
     if not ids:
         return set()
+    if session.get_bind().dialect.name == "sqlite":
+        return set(session.scalars(_VISIBLE_IDS_SQLITE, {"ids": json.dumps([int(i) for i in ids])}))
     return set(session.scalars(select(Paper.id).where(id_in(session, Paper.id, ids), Paper.hidden.is_(False))))
 
 
