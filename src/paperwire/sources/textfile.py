@@ -20,7 +20,6 @@ are passed on to the XML parser, which decodes them as declared.
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,10 +32,10 @@ UTF8_BOM = b"\xef\xbb\xbf"
 #: How much of an overlong line is read at a time while skipping past it.
 _SKIP_CHUNK = 1 << 20
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
-#: What the gzip reader raises for damaged data: BadGzipFile, EOFError for a
-#: stream cut short, a zlib error for a bad block (isal's own class; zlib's
-#: where isal hands a stream to the standard library).
-GZIP_DAMAGED = (igzip.BadGzipFile, EOFError, zlib.error, isal_zlib.error)
+#: What isal's gzip reader raises for damaged data: BadGzipFile (a bad header,
+#: block or checksum), EOFError for a stream cut short, and isal's own error
+#: for what its inflater rejects otherwise. (zlib is not involved any more.)
+GZIP_DAMAGED = (igzip.BadGzipFile, EOFError, isal_zlib.error)
 #: ...and any other read failure (BadGzipFile is an OSError too).
 _GZIP_ERRORS = (*GZIP_DAMAGED, OSError)
 
