@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, select, update
 
 from paperwire.index.lexical_tantivy import visible_ids
 from paperwire.records import PaperRecord, PaperVersion
@@ -28,7 +28,7 @@ def _add(db, count: int) -> list[int]:
     with db.session() as session:
         upsert_papers(session, records)
     with db.session() as session:
-        return sorted(session.scalars(Paper.__table__.select().with_only_columns(Paper.id)))
+        return sorted(session.scalars(select(Paper.id)))
 
 
 def test_hidden_and_missing_ids_are_not_visible(db):

@@ -38,7 +38,6 @@ effect at once; new papers appear with the next published generation.
 from __future__ import annotations
 
 import html
-import json
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
@@ -51,7 +50,7 @@ from sqlalchemy.orm import Session
 
 from paperwire.index.lexical import ConditionMatches, LexicalHit, LexicalPage, NewestMatches
 from paperwire.index.query import STOPWORDS, ParsedQuery, terms
-from paperwire.store.id_lists import id_in
+from paperwire.store.id_lists import id_in, json_id_list
 from paperwire.store.models import Paper
 
 #: ``index_generations.model`` of this engine: bump when the schema or analyzers change.
@@ -501,7 +500,7 @@ def visible_ids(session: Session, ids: list[int]) -> set[int]:
     if not ids:
         return set()
     if session.get_bind().dialect.name == "sqlite":
-        return set(session.scalars(_VISIBLE_IDS_SQLITE, {"ids": json.dumps([int(i) for i in ids])}))
+        return set(session.scalars(_VISIBLE_IDS_SQLITE, {"ids": json_id_list(ids)}))
     return set(session.scalars(select(Paper.id).where(id_in(session, Paper.id, ids), Paper.hidden.is_(False))))
 
 

@@ -16,10 +16,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 
+def json_id_list(ids: Iterable[int]) -> str:
+    """``ids`` as the one JSON array SQLite's ``json_each`` reads (for hand-written SQL too)."""
+    return json.dumps([int(i) for i in ids])
+
+
 def id_in(session: Session, column: ColumnElement[int], ids: Iterable[int]) -> ColumnElement[bool]:
     """``column IN ids`` for ``session``'s database, the ids bound as a single value."""
-    values = [int(i) for i in ids]
     if session.get_bind().dialect.name == "postgresql":
-        return column == func.any(literal(values, ARRAY(BigInteger)))
-    listed = select(literal_column("value")).select_from(func.json_each(literal(json.dumps(values), String)))
+        return column == func.any(literal([int(i) for i in ids], ARRAY(BigInteger)))
+    listed = select(literal_column("value")).select_from(func.json_each(literal(json_id_list(ids), String)))
     return column.in_(listed.scalar_subquery())
