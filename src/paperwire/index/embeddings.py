@@ -168,6 +168,10 @@ class OnnxEmbedder:
     Each text runs as its own batch of one: the int8 model quantises activations per
     tensor at run time, so padding or batch neighbours would change a text's vector;
     alone, a text always gets the same vector (and no compute is spent on padding).
+    The packaged model relies on it: its attention is onnxruntime's fused
+    ``MultiHeadAttention`` with no mask (``bench/export_minilm_onnx.py
+    --attention-op``), so ``attention_mask`` is accepted but unused, and a
+    padded batch would attend to its padding.
     """
 
     #: Vectors cost ~10 ms each: worth memoising (see ``CachingEmbedder``).
