@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
@@ -105,7 +105,7 @@ def import_(
     map_: Annotated[Optional[list[str]], typer.Option("--map", help="CSV column mapping FIELD=COLUMN (e.g. --map title=Paper Title).")] = None,
     batch_size: Annotated[int, typer.Option(help="Records per transaction.")] = 0,
     embed: Annotated[Optional[bool], typer.Option("--embed/--no-embed", help="Embed new papers now instead of leaving them to the worker / `paperwire embed` (default: $PAPERWIRE_EMBED_ON_IMPORT, off).")] = None,
-    bulk: Annotated[bool, typer.Option("--bulk", help="Large imports (kept for scripts: every import now indexes for search once at the end).")] = False,
+    bulk: Annotated[bool, typer.Option("--bulk", help="Large imports: bigger transactions, and on SQLite the date and category indexes are built once at the end (also with --workers).")] = False,
     workers: Annotated[int, typer.Option("--workers", show_default=False, help="Import a Kaggle snapshot with N processes (one core each; default: $PAPERWIRE_IMPORT_WORKERS, 1). A re-run with the same N resumes.")] = 0,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -114,6 +114,7 @@ def import_(
     from paperwire.sources.formats import UnknownFormat, check_text_file, detect_format, read_path
     from paperwire.sources.importer import ImportFailed, import_items, progress_key
     from paperwire.sources.parallel_import import SHARDABLE, WorkerCrashed, import_in_parallel
+    from paperwire.store.bulk_indexes import deferred_indexes
 
     settings = get_settings()
     if not 0 <= workers <= 64:
@@ -137,7 +138,9 @@ def import_(
             mapping[field.strip()] = column.strip()
         options["column_map"] = mapping
     reports = {}
-    with _embedding(database, embed) as on_changed, _progress() as progress:
+    large = bulk or processes > 1  # SQLite: date/category indexes are built once at the end
+    with (deferred_indexes(database.engine) if large else nullcontext()), \
+            _embedding(database, embed) as on_changed, _progress() as progress:
         for path in paths:
             try:
                 fmt = detect_format(path) if format == "auto" else format
@@ -150,7 +153,7 @@ def import_(
             def on_progress(read, result, task=task):
                 progress.update(task, completed=read, rate=f"+{result.inserted} ~{result.updated}")
 
-            size = batch_size or (settings.import_bulk_batch_size if bulk or processes > 1 else settings.import_batch_size)
+            size = batch_size or (settings.import_bulk_batch_size if large else settings.import_batch_size)
             try:
                 if processes > 1 and fmt in SHARDABLE:
                     progress.update(task, description=f"{path.name} ({fmt}, {processes} workers)")

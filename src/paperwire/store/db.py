@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from paperwire.store import json_columns
+from paperwire.store.bulk_indexes import restore_indexes
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -269,5 +270,6 @@ def open_database(url: str | None = None, *, migrate_schema: bool = True, immedi
     engine = make_engine(url, immediate_writes=immediate_writes, pool=pool)
     if migrate_schema:
         migrate(engine)
+        restore_indexes(engine)  # a bulk import killed before it rebuilt them
     return Database(engine=engine, sessionmaker=sessionmaker(engine, expire_on_commit=False),
                     wal_limit_bytes=settings.sqlite_wal_limit_mb * 1024 * 1024)
