@@ -76,6 +76,25 @@ def test_matches_reference_vectors_saved_at_export(emb):
     assert np.all(np.sum(got * torch, axis=1) >= 0.98)
 
 
+def test_left_out_fusions_are_names_onnxruntime_knows(tmp_path):
+    """``DISABLED_FUSIONS`` is passed by name and onnxruntime ignores a name it does not
+    know; so the graph it builds must really lose the fused node (and have it by default)."""
+    import onnxruntime as ort
+
+    def optimised_ops(disabled: list[str]) -> bytes:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        options.optimized_model_filepath = str(tmp_path / f"optimised-{len(disabled)}.onnx")
+        ort.InferenceSession(str(MODEL_DIR / "model.onnx"), sess_options=options,
+                             providers=["CPUExecutionProvider"], disabled_optimizers=disabled)
+        return (tmp_path / f"optimised-{len(disabled)}.onnx").read_bytes()
+
+    assert OnnxEmbedder.DISABLED_FUSIONS == ("SkipLayerNormFusion",)
+    assert b"SkipLayerNormalization" in optimised_ops([])
+    assert b"SkipLayerNormalization" not in optimised_ops(list(OnnxEmbedder.DISABLED_FUSIONS))
+
+
 def test_identity(emb):
     assert isinstance(emb, Embedder)
     assert emb.name == MINILM_EMBEDDER
