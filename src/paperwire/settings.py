@@ -201,15 +201,19 @@ class Settings(BaseSettings):
         """Seconds between two runs of a job of ``kind``."""
         return float(self.job_intervals.get(kind, DEFAULT_JOB_INTERVALS[kind]))
 
+    def data_dir_path(self) -> Path:
+        """Folder for files derived from the database, which may not exist yet (for readers:
+        a search asks on every request, where a ``mkdir`` is a wasted system call)."""
+        if self.data_dir is not None:
+            return Path(self.data_dir)
+        if self.database_url.startswith("sqlite:///") and self.database_url != "sqlite:///:memory:":
+            db_file = Path(self.database_url.removeprefix("sqlite:///"))
+            return db_file.with_name(db_file.name + ".data")
+        return Path("paperwire-data")
+
     def resolved_data_dir(self) -> Path:
         """Folder for files derived from the database (created on demand)."""
-        if self.data_dir is not None:
-            path = Path(self.data_dir)
-        elif self.database_url.startswith("sqlite:///") and self.database_url != "sqlite:///:memory:":
-            db_file = Path(self.database_url.removeprefix("sqlite:///"))
-            path = db_file.with_name(db_file.name + ".data")
-        else:
-            path = Path("paperwire-data")
+        path = self.data_dir_path()
         path.mkdir(parents=True, exist_ok=True)
         return path
 

@@ -39,13 +39,14 @@ from typing import NamedTuple
 from sqlalchemy.orm import Session
 
 from paperwire.index.lexical import get_lexical_index
-from paperwire.index.lexical_tantivy import visible_ids, word_coverage
+from paperwire.index.lexical_tantivy import word_coverage
 from paperwire.index.query import ParsedQuery
 from paperwire.index.results import SearchResults, lexical_search, make_hit
 from paperwire.index.vectors import SemanticUnavailable, semantic_index
 from paperwire.store.db import Database
 from paperwire.store.models import Paper
 from paperwire.store.papers import papers_by_ids, published_date
+from paperwire.store.visible import visible_ids
 
 RRF_K = 1
 LEXICAL_WEIGHT = 3.0

@@ -45,13 +45,11 @@ from pathlib import Path
 
 import numpy as np
 import tantivy
-from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from paperwire.index.lexical import ConditionMatches, LexicalHit, LexicalPage, NewestMatches
 from paperwire.index.query import STOPWORDS, ParsedQuery, terms
-from paperwire.store.id_lists import id_in, json_id_list
-from paperwire.store.models import Paper
+from paperwire.store.visible import visible_ids, visible_papers
 
 #: ``index_generations.model`` of this engine: bump when the schema or analyzers change.
 SCHEMA_NAME = "tantivy-v2"
@@ -472,36 +470,6 @@ READERS = GenerationReaders()
 #: Result pages up to this size load their papers with the visibility check
 #: (one query for both); larger candidate lists (hybrid) check ids only.
 LOAD_PAPERS_UP_TO = 100
-
-
-#: Built once: constructing a statement costs more than SQLite takes to run it (per search).
-_VISIBLE_PAPERS = select(Paper).where(Paper.id.in_(bindparam("ids", expanding=True)), Paper.hidden.is_(False))
-
-
-def visible_papers(session: Session, ids: list[int]) -> dict[int, Paper]:
-    """The papers among ``ids`` that still exist and are not hidden."""
-    if not ids:
-        return {}
-    return {p.id: p for p in session.scalars(_VISIBLE_PAPERS, {"ids": list(ids)})}
-
-
-#: SQLite: from the covering index (id, hidden, ...), never the rows. A row holds the
-#: abstract, so ``hidden`` sits behind it, often on an overflow page: 200 random
-#: ids at 1M papers cost 6.5-9 ms from the table, 0.6 ms from the index. The
-#: planner always picks the primary key for ``id IN``, hence ``INDEXED BY``.
-_VISIBLE_IDS_SQLITE = text(
-    "SELECT id FROM papers INDEXED BY ix_papers_filter "
-    "WHERE id IN (SELECT value FROM json_each(:ids)) AND hidden = 0"
-)
-
-
-def visible_ids(session: Session, ids: list[int]) -> set[int]:
-    """Which of ``ids`` still exist and are not hidden (the generation may predate a hide)."""
-    if not ids:
-        return set()
-    if session.get_bind().dialect.name == "sqlite":
-        return set(session.scalars(_VISIBLE_IDS_SQLITE, {"ids": json_id_list(ids)}))
-    return set(session.scalars(select(Paper.id).where(id_in(session, Paper.id, ids), Paper.hidden.is_(False))))
 
 
 def _can_fall_back(query: ParsedQuery) -> bool:

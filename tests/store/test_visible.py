@@ -1,4 +1,4 @@
-"""Which candidate papers are visible: answered from a small index, not the paper rows.
+"""Which papers are visible (store.visible): pages load rows, candidate lists read a small index.
 
 Semantic and hybrid search check a few hundred candidate ids per query (the
 vector index may predate a hide or a delete). On SQLite a paper's row holds
@@ -14,10 +14,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import event, select, update
 
-from paperwire.index.lexical_tantivy import visible_ids
 from paperwire.records import PaperRecord, PaperVersion
 from paperwire.store.models import Paper
 from paperwire.store.papers import upsert_papers
+from paperwire.store.visible import visible_ids, visible_papers
 
 
 def _add(db, count: int) -> list[int]:
@@ -38,6 +38,31 @@ def test_hidden_and_missing_ids_are_not_visible(db):
     with db.read_session() as session:
         assert visible_ids(session, ids + [10**9]) == set(ids[2:])
         assert visible_ids(session, []) == set()
+
+
+def test_a_result_page_gets_its_visible_papers_in_one_query(db):
+    ids = _add(db, 6)
+    with db.session() as session:
+        session.execute(update(Paper).where(Paper.id == ids[0]).values(hidden=True))
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        with db.read_session() as session:
+            found = visible_papers(session, [ids[3], ids[0], 10**9, ids[5], ids[3]])
+            assert sorted(found) == sorted([ids[3], ids[5]])
+            assert all(isinstance(p, Paper) and p.id == pid and p.title.startswith("Paper number")
+                       for pid, p in found.items())
+            assert visible_papers(session, []) == {}
+            # The ids travel as one bound value, whatever their number: the same SQL text.
+            visible_papers(session, ids)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    papers_queries = [s for s in statements if "FROM papers" in s]
+    assert len(papers_queries) == 2 and papers_queries[0] == papers_queries[1], papers_queries
 
 
 def test_sqlite_reads_the_covering_index_not_the_rows(db):
