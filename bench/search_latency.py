@@ -30,7 +30,6 @@ from pathlib import Path
 import tantivy
 from sqlalchemy import func, select
 
-from paperwire.index.lexical_tantivy import translate
 from paperwire.index.query import STOPWORDS, parse_query, terms
 from paperwire.index.search import lexical_search
 from paperwire.store.db import open_database
@@ -176,18 +175,19 @@ class IndexAlone:
         from paperwire.index.lexical_engine import published_searcher
 
         with db.session() as session:
-            self.searcher = published_searcher(session)._searcher
+            self.engine = published_searcher(session)  # its translation: the shape paperwire runs
+        self.searcher = self.engine._searcher
         self.args = args
 
     def __call__(self, q: str) -> None:
         searcher, limit = self.searcher, self.args.limit
         parsed = parse_query(q)
         by_date = self.args.sort == "date" or not (parsed.required_words() or parsed.phrases or parsed.authors)
-        translated = translate(parsed)
+        translated = self.engine.translate(parsed)
         result = (searcher.search(translated.query, limit, order_by_field="date_key", order=tantivy.Order.Desc)
                   if by_date else searcher.search(translated.query, limit))
         if result.count == 0 and len(parsed.required_words()) + len(parsed.phrases) > 1:
-            result = searcher.search(translate(parsed, any_word=True).query, limit)
+            result = searcher.search(self.engine.translate(parsed, any_word=True).query, limit)
         searcher.fast_field_values("id", [a for _, a in result.hits])
 
 
