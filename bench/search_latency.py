@@ -9,8 +9,8 @@ and the same with ``cat:`` / ``after:`` filters; plus filter-only queries.
     python bench/search_latency.py --db postgresql+psycopg://user@host/db
 
 The database's tantivy generation is published first if it is missing or
-stale (timed). A second table times the index alone (query translation +
-tantivy top-k + reading the ids) on the same queries in the same pass, each
+stale (timed). A second table times the index alone (the searcher's query
+translation, so the same query shape + tantivy top-k + reading the ids) on the same queries in the same pass, each
 query through both paths in turn, so the difference to the first table is
 paperwire's own per-query work (visibility check, loading the papers' result
 columns, snippets). By default every query runs once through both paths
