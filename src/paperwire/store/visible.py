@@ -16,20 +16,15 @@ SQLite). The same single-value form serves both queries on each backend.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, String, bindparam, func, literal_column, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from paperwire.store.id_lists import json_id_list
+from paperwire.store.id_lists import PG_ID_ARRAY, SQLITE_ID_LIST, id_list_value
 from paperwire.store.models import Paper
 
-_SQLITE_IDS = (select(literal_column("value"))
-               .select_from(func.json_each(bindparam("ids", type_=String))).scalar_subquery())
-_PG_IDS = func.any(bindparam("ids", type_=ARRAY(BigInteger)))
-
 _PAPERS = {
-    "sqlite": select(Paper).where(Paper.id.in_(_SQLITE_IDS), Paper.hidden.is_(False)),
-    "postgresql": select(Paper).where(Paper.id == _PG_IDS, Paper.hidden.is_(False)),
+    "sqlite": select(Paper).where(Paper.id.in_(SQLITE_ID_LIST), Paper.hidden.is_(False)),
+    "postgresql": select(Paper).where(Paper.id == PG_ID_ARRAY, Paper.hidden.is_(False)),
 }
 #: SQLite: from the covering index (id, hidden, ...), never the rows. A row holds the
 #: abstract, so ``hidden`` sits behind it, often on an overflow page: 200 random
@@ -38,12 +33,8 @@ _PAPERS = {
 _IDS = {
     "sqlite": text("SELECT id FROM papers INDEXED BY ix_papers_filter "
                    "WHERE id IN (SELECT value FROM json_each(:ids)) AND hidden = 0"),
-    "postgresql": select(Paper.id).where(Paper.id == _PG_IDS, Paper.hidden.is_(False)),
+    "postgresql": select(Paper.id).where(Paper.id == PG_ID_ARRAY, Paper.hidden.is_(False)),
 }
-
-
-def _ids_value(dialect: str, ids: list[int]) -> object:
-    return json_id_list(ids) if dialect == "sqlite" else [int(i) for i in ids]
 
 
 def visible_papers(session: Session, ids: list[int]) -> dict[int, Paper]:
@@ -51,7 +42,7 @@ def visible_papers(session: Session, ids: list[int]) -> dict[int, Paper]:
     if not ids:
         return {}
     dialect = session.get_bind().dialect.name
-    return {p.id: p for p in session.scalars(_PAPERS[dialect], {"ids": _ids_value(dialect, ids)})}
+    return {p.id: p for p in session.scalars(_PAPERS[dialect], {"ids": id_list_value(dialect, ids)})}
 
 
 def visible_ids(session: Session, ids: list[int]) -> set[int]:
@@ -59,4 +50,4 @@ def visible_ids(session: Session, ids: list[int]) -> set[int]:
     if not ids:
         return set()
     dialect = session.get_bind().dialect.name
-    return set(session.scalars(_IDS[dialect], {"ids": _ids_value(dialect, ids)}))
+    return set(session.scalars(_IDS[dialect], {"ids": id_list_value(dialect, ids)}))
